@@ -1,0 +1,57 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything else is optional.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test serve bench lint format check messages setup db clean-data
+
+# Reinstall only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+# Migrate, and load the starter content when there are no questions yet.
+db: setup
+	$(MANAGE) migrate --noinput
+	$(MANAGE) load_starter --if-empty
+
+run: db
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Production-style: gunicorn + whitenoise with DEBUG=0 (needs SECRET_KEY and ALLOWED_HOSTS).
+serve: db
+	DEBUG=0 $(MANAGE) collectstatic --noinput
+	DEBUG=0 $(VENV)/bin/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-2}
+
+bench: setup
+	$(PY) -m bench.run $(BENCH_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+check: lint
+	$(MANAGE) makemigrations --check --dry-run
+	$(MANAGE) check
+
+messages: setup
+	$(MANAGE) makemessages -l zh_Hans -l en --ignore .venv --ignore .data
+	$(MANAGE) compilemessages --ignore .venv
+
+clean-data:
+	rm -rf .data

@@ -1,0 +1,170 @@
+"""Markdown -> safe HTML: markdown-it-py (CommonMark + tables, strikethrough, task lists),
+math to MathML on the server (latex2mathml), code highlighted by Pygments, then nh3 with an
+allow-list. Bump RENDERER_VERSION whenever the output changes; `manage.py rerender` catches up.
+"""
+
+import html
+import re
+
+import nh3
+from latex2mathml.converter import convert as latex_to_mathml
+from markdown_it import MarkdownIt
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+RENDERER_VERSION = 1
+
+_UNKNOWN_COMMAND = re.compile(r"<mi>\\[A-Za-z]+</mi>")
+
+
+class LatexError(ValueError):
+    pass
+
+
+def _braces_balanced(latex: str) -> bool:
+    depth = 0
+    previous = ""
+    for char in latex:
+        if previous != "\\":
+            if char == "{":
+                depth += 1
+            elif char == "}":
+                depth -= 1
+                if depth < 0:
+                    return False
+        previous = char if previous != "\\" else ""
+    return depth == 0
+
+
+def math_to_mathml(latex: str, *, display: bool) -> str:
+    """MathML for a formula, or a visible error span with the source (never an exception)."""
+    try:
+        if not _braces_balanced(latex):
+            raise LatexError("unbalanced braces")
+        mathml = latex_to_mathml(latex, display="block" if display else "inline")
+        unknown = _UNKNOWN_COMMAND.search(mathml)
+        if unknown:
+            raise LatexError(f"unknown command {html.unescape(unknown.group(0)[4:-5])}")
+    except Exception as error:  # latex2mathml raises many types on bad input
+        reason = str(error) if isinstance(error, LatexError) else "invalid LaTeX"
+        return (
+            f'<span class="math-error" title="{html.escape(reason)}">'
+            f"<code>{html.escape(latex)}</code></span>"
+        )
+    return mathml
+
+
+def _render_math_block(content: str) -> str:
+    return f'<div class="math-block">{math_to_mathml(content.strip(), display=True)}</div>\n'
+
+
+_code_formatter = HtmlFormatter(nowrap=True)
+
+
+def _highlight(code: str, language: str, _attrs: str) -> str:
+    try:
+        lexer = get_lexer_by_name(language or "text")
+    except ClassNotFound:
+        return ""  # markdown-it escapes and wraps it itself
+    highlighted = highlight(code, lexer, _code_formatter)
+    css_class = f"language-{html.escape(language)}"
+    return f'<pre class="highlight"><code class="{css_class}">{highlighted}</code></pre>'
+
+
+def _build_parser(*, inline_only: bool = False) -> MarkdownIt:
+    parser = MarkdownIt(
+        "commonmark",
+        {"html": False, "linkify": False, "typographer": False, "highlight": _highlight},
+    )
+    parser.enable(["table", "strikethrough"])
+    parser.use(dollarmath_plugin, allow_space=True, allow_digits=False, double_inline=True)
+    parser.add_render_rule(
+        "math_inline",
+        lambda self, tokens, idx, *_: math_to_mathml(tokens[idx].content, display=False),
+    )
+    parser.add_render_rule(
+        "math_inline_double",
+        lambda self, tokens, idx, *_: math_to_mathml(tokens[idx].content, display=True),
+    )
+    for rule in ("math_block", "math_block_label"):
+        parser.add_render_rule(
+            rule, lambda self, tokens, idx, *_: _render_math_block(tokens[idx].content)
+        )
+    parser.use(tasklists_plugin)
+    if inline_only:
+        parser.disable(
+            ["heading", "table", "fence", "code", "blockquote", "list", "hr", "lheading"]
+        )
+    return parser
+
+
+_parser = _build_parser()
+_comment_parser = _build_parser(inline_only=True)
+
+MATHML_TAGS = {
+    "math", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msub", "msup", "msubsup", "mfrac",
+    "msqrt", "mroot", "mover", "munder", "munderover", "mtable", "mtr", "mtd", "mstyle", "mpadded",
+    "mphantom", "menclose", "semantics", "annotation",
+}  # fmt: skip
+HTML_TAGS = {
+    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "del", "s", "code", "pre",
+    "blockquote", "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th", "td", "span", "div",
+    "input", "sup", "sub", "img",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "*": {"class", "title"},
+    "a": {"href"},
+    "img": {"src", "alt"},
+    "ol": {"start"},
+    "th": {"style"},
+    "td": {"style"},
+    "input": {"checked", "disabled"},
+    "math": {"display", "xmlns"},
+    "mo": {
+        "stretchy",
+        "fence",
+        "separator",
+        "lspace",
+        "rspace",
+        "largeop",
+        "movablelimits",
+        "form",
+    },
+    "mstyle": {"displaystyle", "scriptlevel", "mathvariant"},
+    "mi": {"mathvariant"},
+    "mn": {"mathvariant"},
+    "mspace": {"width", "height", "depth"},
+    "mtable": {"columnalign", "rowspacing", "columnspacing"},
+    "mtd": {"columnalign"},
+    "mfrac": {"linethickness"},
+    "menclose": {"notation"},
+    "mpadded": {"width", "height", "depth", "lspace", "voffset"},
+    "annotation": {"encoding"},
+}
+
+
+def sanitize(raw_html: str) -> str:
+    return nh3.clean(
+        raw_html,
+        tags=HTML_TAGS | MATHML_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        filter_style_properties={"text-align"},
+        link_rel="nofollow noopener noreferrer ugc",
+        tag_attribute_values={"input": {"type": {"checkbox"}}},
+        strip_comments=True,
+    )
+
+
+def render(source: str) -> str:
+    """Full Markdown for questions and answers."""
+    return sanitize(_parser.render(source))
+
+
+def render_comment(source: str) -> str:
+    """Markdown-lite for comments: emphasis, code, links and inline math only."""
+    return sanitize(_comment_parser.render(source))

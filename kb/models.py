@@ -1,0 +1,374 @@
+"""The knowledge base: questions, answers and everything that happens to them.
+
+Questions and answers are separate tables. Tables that can point at either (Revision, Comment, Vote,
+Flag) carry two nullable foreign keys and a check constraint that exactly one is set.
+The current title/body/tags of a post are a copy of its newest approved Revision, kept by services.
+"""
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+def exactly_one_of(*fields: str) -> Q:
+    """Q that holds when exactly one of the nullable foreign keys is set."""
+    condition = Q()
+    for chosen in fields:
+        branch = Q(**{f"{chosen}__isnull": False})
+        for other in fields:
+            if other != chosen:
+                branch &= Q(**{f"{other}__isnull": True})
+        condition |= branch
+    return condition
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=40, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    question_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(Lower("name"), name="tag_name_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("kb:tag_detail", kwargs={"name": self.name})
+
+
+class TagAlias(models.Model):
+    """Another name for a tag (层归一化 for layernorm). Unique across tags, case-insensitively."""
+
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=40)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("name"), name="tag_alias_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RenderedMarkdown(models.Model):
+    """Markdown source with its rendered, sanitised HTML and the renderer version that made it."""
+
+    body = models.TextField(_("body"))
+    body_html = models.TextField(editable=False)
+    renderer_version = models.PositiveSmallIntegerField(default=0, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class Question(RenderedMarkdown):
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        CLOSED = "closed", _("closed")
+        LOCKED = "locked", _("locked")
+        DELETED = "deleted", _("deleted")
+
+    class CloseReason(models.TextChoices):
+        DUPLICATE = "duplicate", _("duplicate")
+        OFF_TOPIC = "off_topic", _("off-topic")
+        NEEDS_DETAILS = "needs_details", _("needs details")
+        OPINION_BASED = "opinion_based", _("opinion-based")
+
+    title = models.CharField(_("title"), max_length=150)
+    tags = models.ManyToManyField(Tag, related_name="questions", blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="questions"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    close_reason = models.CharField(max_length=20, choices=CloseReason.choices, blank=True)
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="duplicates"
+    )
+    protected = models.BooleanField(default=False)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    accepted_answer = models.OneToOneField(
+        "Answer", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    score = models.IntegerField(default=0)
+    answer_count = models.PositiveIntegerField(default=0)
+    view_count = models.PositiveIntegerField(default=0)
+    revision_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now_add=True)
+    last_activity_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["-created_at"], name="question_newest"),
+            models.Index(fields=["-last_activity_at"], name="question_active"),
+            models.Index(fields=["-score", "-created_at"], name="question_top"),
+            models.Index(fields=["author", "-created_at"], name="question_author"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("kb:question_detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.status == self.Status.DELETED
+
+
+class Answer(RenderedMarkdown):
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="answers"
+    )
+    score = models.IntegerField(default=0)
+    is_deleted = models.BooleanField(default=False)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    revision_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["question", "-score", "created_at"], name="answer_by_question"),
+            models.Index(fields=["author", "-created_at"], name="answer_author"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Answer {self.pk} to question {self.question_id}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("kb:question_detail", kwargs={"pk": self.question_id}) + f"#answer-{self.pk}"
+
+
+class Revision(models.Model):
+    """One content state of a question or an answer. Append-only: a database trigger refuses
+    deletes and changes to the content columns; only the review fields may change."""
+
+    class Status(models.TextChoices):
+        APPROVED = "approved", _("approved")
+        PENDING = "pending", _("pending")
+        REJECTED = "rejected", _("rejected")
+        SUPERSEDED = "superseded", _("superseded")
+
+    question = models.ForeignKey(
+        Question, on_delete=models.PROTECT, null=True, blank=True, related_name="revisions"
+    )
+    answer = models.ForeignKey(
+        Answer, on_delete=models.PROTECT, null=True, blank=True, related_name="revisions"
+    )
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=150, blank=True)
+    body = models.TextField()
+    tags = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="revisions"
+    )
+    summary = models.CharField(max_length=300, blank=True)
+    base_revision = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    rollback_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.APPROVED)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reviewed_revisions",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=exactly_one_of("question", "answer"), name="revision_one_post"
+            ),
+            models.UniqueConstraint(
+                fields=["question", "number"],
+                condition=Q(question__isnull=False),
+                name="revision_question_number_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["answer", "number"],
+                condition=Q(answer__isnull=False),
+                name="revision_answer_number_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["question"],
+                condition=Q(status="pending", question__isnull=False),
+                name="one_pending_revision_per_question",
+            ),
+            models.UniqueConstraint(
+                fields=["answer"],
+                condition=Q(status="pending", answer__isnull=False),
+                name="one_pending_revision_per_answer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        post = f"question {self.question_id}" if self.question_id else f"answer {self.answer_id}"
+        return f"Revision {self.number} of {post}"
+
+
+class Comment(models.Model):
+    question = models.ForeignKey(
+        Question, on_delete=models.PROTECT, null=True, blank=True, related_name="comments"
+    )
+    answer = models.ForeignKey(
+        Answer, on_delete=models.PROTECT, null=True, blank=True, related_name="comments"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments"
+    )
+    body = models.TextField(max_length=600)
+    body_html = models.TextField(editable=False)
+    renderer_version = models.PositiveSmallIntegerField(default=0, editable=False)
+    is_deleted = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=exactly_one_of("question", "answer"), name="comment_one_post"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Comment {self.pk}"
+
+
+class Vote(models.Model):
+    class Value(models.IntegerChoices):
+        UP = 1, _("up")
+        DOWN = -1, _("down")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="votes"
+    )
+    question = models.ForeignKey(
+        Question, on_delete=models.PROTECT, null=True, blank=True, related_name="votes"
+    )
+    answer = models.ForeignKey(
+        Answer, on_delete=models.PROTECT, null=True, blank=True, related_name="votes"
+    )
+    value = models.SmallIntegerField(choices=Value.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=exactly_one_of("question", "answer"), name="vote_one_post"
+            ),
+            models.CheckConstraint(
+                condition=Q(value__in=[1, -1]), name="vote_value_plus_minus_one"
+            ),
+            models.UniqueConstraint(
+                fields=["user", "question"],
+                condition=Q(question__isnull=False),
+                name="one_vote_per_user_question",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "answer"],
+                condition=Q(answer__isnull=False),
+                name="one_vote_per_user_answer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Vote {self.value:+d} by {self.user_id}"
+
+
+class Flag(models.Model):
+    class Reason(models.TextChoices):
+        SPAM = "spam", _("spam")
+        RUDE = "rude", _("rude or abusive")
+        INACCURATE = "inaccurate", _("inaccurate")
+        OUTDATED = "outdated", _("outdated")
+        DUPLICATE = "duplicate", _("duplicate")
+        MODERATOR = "moderator", _("needs moderator attention")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        HELPFUL = "helpful", _("helpful")
+        DECLINED = "declined", _("declined")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="flags"
+    )
+    question = models.ForeignKey(
+        Question, on_delete=models.PROTECT, null=True, blank=True, related_name="flags"
+    )
+    answer = models.ForeignKey(
+        Answer, on_delete=models.PROTECT, null=True, blank=True, related_name="flags"
+    )
+    comment = models.ForeignKey(
+        Comment, on_delete=models.PROTECT, null=True, blank=True, related_name="flags"
+    )
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    text = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="handled_flags",
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=exactly_one_of("question", "answer", "comment"), name="flag_one_target"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Flag {self.reason} by {self.user_id}"
+
+
+class ModerationAction(models.Model):
+    """The audit log: who did what to which post or user, when and why."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="moderation_actions"
+    )
+    action = models.CharField(max_length=30)
+    question = models.ForeignKey(
+        Question, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    answer = models.ForeignKey(
+        Answer, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    comment = models.ForeignKey(
+        Comment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    target_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(max_length=500, blank=True)
+    is_public = models.BooleanField(default=True)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor_id}"

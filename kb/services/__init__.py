@@ -1,0 +1,1 @@
+"""Writes. Every change to content goes through a function here, inside a transaction."""

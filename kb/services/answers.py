@@ -1,0 +1,23 @@
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from kb import permissions
+from kb.models import Answer, Question, Revision
+from kb.services.revisions import answer_count_refresh, revision_append
+from kb.services.validation import validate_body
+
+
+@transaction.atomic
+def answer_create(*, actor, question: Question, body: str, summary: str = "") -> Answer:
+    """Answer a question: the Answer row and its revision 1; the question's counters follow."""
+    question = Question.objects.select_for_update().get(pk=question.pk)
+    if not permissions.can_answer(actor, question):
+        raise PermissionDenied(_("This question cannot be answered now."))
+    body = validate_body(body)
+    answer = Answer.objects.create(question=question, body=body, body_html="", author=actor)
+    revision_append(
+        post=answer, author=actor, body=body, summary=summary, status=Revision.Status.APPROVED
+    )
+    answer_count_refresh(question_id=question.pk)
+    return answer

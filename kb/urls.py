@@ -1,0 +1,20 @@
+from django.urls import path, re_path
+
+from kb.views import html
+
+app_name = "kb"
+
+urlpatterns = [
+    path("", html.home, name="home"),
+    re_path(
+        r"^questions/(?P<pk>\d+)/(?:(?P<slug>[^/]+)/)?$",
+        html.question_detail,
+        name="question_detail",
+    ),
+    path("questions/<int:pk>/revisions/", html.question_history, name="question_history"),
+    path("answers/<int:pk>/revisions/", html.answer_history, name="answer_history"),
+    path("tags/", html.tag_list, name="tag_list"),
+    path("tags/<str:name>/", html.tag_detail, name="tag_detail"),
+    path("users/<str:username>/", html.user_detail, name="user_detail"),
+    path("search/", html.search, name="search"),
+]
