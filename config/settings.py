@@ -221,7 +221,7 @@ LOGGING = {
 
 # --- Product rules (named constants, overridable here) ---
 MIANJING = {
-    "TITLE_MIN_LENGTH": 10,
+    "TITLE_MIN_LENGTH": 6,  # Chinese is dense: 什么是RAG？ is a fine title
     "TITLE_MAX_LENGTH": 150,
     "BODY_MAX_LENGTH": 30000,
     "MAX_TAGS": 5,
