@@ -67,6 +67,31 @@ class RenderedMarkdown(models.Model):
         abstract = True
 
 
+class QuestionQuerySet(models.QuerySet):
+    def visible_to(self, viewer) -> "QuestionQuerySet":
+        """Deleted questions are visible only to their author and moderators."""
+        from kb.permissions import is_moderator
+
+        if is_moderator(viewer):
+            return self
+        hidden = Q(status=Question.Status.DELETED)
+        if viewer.is_authenticated:
+            hidden &= ~Q(author_id=viewer.pk)
+        return self.exclude(hidden)
+
+
+class AnswerQuerySet(models.QuerySet):
+    def visible_to(self, viewer) -> "AnswerQuerySet":
+        from kb.permissions import is_moderator
+
+        if is_moderator(viewer):
+            return self
+        hidden = Q(is_deleted=True)
+        if viewer.is_authenticated:
+            hidden &= ~Q(author_id=viewer.pk)
+        return self.exclude(hidden)
+
+
 class Question(RenderedMarkdown):
     class Status(models.TextChoices):
         OPEN = "open", _("open")
@@ -103,6 +128,8 @@ class Question(RenderedMarkdown):
     updated_at = models.DateTimeField(auto_now_add=True)
     last_activity_at = models.DateTimeField(auto_now_add=True)
 
+    objects = QuestionQuerySet.as_manager()
+
     class Meta:
         indexes = [
             models.Index(fields=["-created_at"], name="question_newest"),
@@ -133,6 +160,8 @@ class Answer(RenderedMarkdown):
     revision_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AnswerQuerySet.as_manager()
 
     class Meta:
         indexes = [

@@ -1,0 +1,65 @@
+"""Reads of questions and answers. Visibility is decided here, once, from the viewer."""
+
+from django.db.models import Case, Count, IntegerField, Prefetch, QuerySet, Value, When
+
+from kb.models import Answer, Question, Tag
+
+QUESTION_TABS = {
+    "newest": ["-created_at", "-pk"],
+    "active": ["-last_activity_at", "-pk"],
+    "top": ["-score", "-created_at", "-pk"],
+    "unanswered": ["-created_at", "-pk"],
+}
+
+_tags_by_name = Prefetch("tags", queryset=Tag.objects.order_by("name").only("pk", "name"))
+
+
+def question_list(*, viewer, tab: str = "newest") -> QuerySet[Question]:
+    """Questions the viewer may see, for list pages: author and tags come along (2 queries)."""
+    questions = Question.objects.visible_to(viewer)
+    if tab == "unanswered":
+        questions = questions.filter(answer_count=0)
+    return (
+        questions.select_related("author")
+        .prefetch_related(_tags_by_name)
+        .defer("body", "body_html")
+        .order_by(*QUESTION_TABS.get(tab, QUESTION_TABS["newest"]))
+    )
+
+
+def question_get(*, viewer, pk: int) -> Question:
+    """One question with author and tags; raises Question.DoesNotExist when hidden from the viewer."""
+    return (
+        Question.objects.visible_to(viewer)
+        .select_related("author", "duplicate_of")
+        .prefetch_related(_tags_by_name)
+        .get(pk=pk)
+    )
+
+
+def answer_list(*, viewer, question: Question) -> QuerySet[Answer]:
+    """A question's answers: accepted first, then by score, then oldest first."""
+    accepted_first = Case(
+        When(pk=question.accepted_answer_id or 0, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    return (
+        Answer.objects.visible_to(viewer)
+        .filter(question=question)
+        .select_related("author")
+        .order_by(accepted_first, "-score", "created_at", "pk")
+    )
+
+
+def related_question_list(*, question: Question, limit: int = 5) -> QuerySet[Question]:
+    """Other visible questions sharing the most tags with this one (one query)."""
+    tag_ids = [tag.pk for tag in question.tags.all()]
+    return (
+        Question.objects.exclude(status=Question.Status.DELETED)
+        .exclude(pk=question.pk)
+        .filter(tags__in=tag_ids)
+        .annotate(shared=Count("tags"))
+        .order_by("-shared", "-score", "-pk")
+        .only("pk", "title", "score", "answer_count", "accepted_answer_id")[:limit]
+    )
