@@ -28,7 +28,7 @@ def question_list(*, viewer, tab: str = "newest") -> QuerySet[Question]:
 
 
 def question_get(*, viewer, pk: int) -> Question:
-    """One question with author and tags; raises Question.DoesNotExist when hidden from the viewer."""
+    """One question with author and tags; Question.DoesNotExist when hidden from the viewer."""
     return (
         Question.objects.visible_to(viewer)
         .select_related("author", "duplicate_of")
