@@ -12,3 +12,8 @@ urlpatterns += i18n_patterns(
     path("", include("kb.urls")),
     prefix_default_language=False,
 )
+
+handler400 = "kb.views.errors.bad_request"
+handler403 = "kb.views.errors.permission_denied"
+handler404 = "kb.views.errors.page_not_found"
+handler500 = "kb.views.errors.server_error"

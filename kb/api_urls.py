@@ -1,9 +1,39 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from kb.models import Answer
+from kb.views import api
+
 app_name = "api"
 
 urlpatterns = [
+    path("questions/", api.QuestionListApi.as_view(), name="question_list"),
+    path("questions/<int:pk>/", api.QuestionDetailApi.as_view(), name="question_detail"),
+    path(
+        "questions/<int:pk>/answers/", api.QuestionAnswerListApi.as_view(), name="question_answers"
+    ),
+    path("questions/<int:pk>/revisions/", api.RevisionListApi.as_view(), name="question_revisions"),
+    path(
+        "questions/<int:pk>/revisions/<int:number>/",
+        api.RevisionDetailApi.as_view(),
+        name="question_revision",
+    ),
+    path("answers/<int:pk>/", api.AnswerDetailApi.as_view(), name="answer_detail"),
+    path(
+        "answers/<int:pk>/revisions/",
+        api.RevisionListApi.as_view(post_model=Answer),
+        name="answer_revisions",
+    ),
+    path(
+        "answers/<int:pk>/revisions/<int:number>/",
+        api.RevisionDetailApi.as_view(post_model=Answer),
+        name="answer_revision",
+    ),
+    path("tags/", api.TagListApi.as_view(), name="tag_list"),
+    path("tags/<str:name>/", api.TagDetailApi.as_view(), name="tag_detail"),
+    path("users/<str:username>/", api.UserDetailApi.as_view(), name="user_detail"),
+    path("me/", api.MeApi.as_view(), name="me"),
+    path("auth/token/", api.AuthTokenApi.as_view(), name="auth_token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

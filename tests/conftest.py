@@ -4,6 +4,12 @@ from rest_framework.test import APIClient
 from tests.factories import UserFactory, moderator_create
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # PBKDF2's cost is for production; a fast hasher keeps factories cheap. Login still hashes.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def user(db):
     return UserFactory()

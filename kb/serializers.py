@@ -1,0 +1,176 @@
+"""API representations (output). Writes validate an input serializer, then call a service."""
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from kb.models import Answer, Question, Revision, Tag
+
+User = get_user_model()
+
+
+class UserSummarySerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["username", "display_name", "reputation", "url"]
+
+    def get_url(self, user) -> str:
+        return f"/api/v1/users/{user.username}/"
+
+
+class UserDetailSerializer(UserSummarySerializer):
+    question_count = serializers.IntegerField(read_only=True)
+    answer_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = User
+        fields = UserSummarySerializer.Meta.fields + [
+            "bio",
+            "date_joined",
+            "question_count",
+            "answer_count",
+        ]
+
+
+class MeSerializer(UserDetailSerializer):
+    is_moderator = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = User
+        fields = UserDetailSerializer.Meta.fields + ["email", "preferred_language", "is_moderator"]
+
+
+class TagSerializer(serializers.ModelSerializer):
+    aliases = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Tag
+        fields = ["name", "description", "question_count", "aliases"]
+
+    def get_aliases(self, tag) -> list[str]:
+        return [alias.name for alias in tag.aliases.all()]
+
+
+class TagNameField(serializers.RelatedField):
+    def to_representation(self, tag) -> str:
+        return tag.name
+
+
+class QuestionListSerializer(serializers.ModelSerializer):
+    tags = TagNameField(many=True, read_only=True)
+    author = UserSummarySerializer(read_only=True)
+    has_accepted_answer = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Question
+        fields = [
+            "id",
+            "title",
+            "url",
+            "tags",
+            "author",
+            "status",
+            "score",
+            "answer_count",
+            "view_count",
+            "has_accepted_answer",
+            "accepted_answer_id",
+            "created_at",
+            "updated_at",
+            "last_activity_at",
+        ]
+
+    def get_has_accepted_answer(self, question) -> bool:
+        return question.accepted_answer_id is not None
+
+    def get_url(self, question) -> str:
+        return f"/api/v1/questions/{question.pk}/"
+
+
+class AnswerSerializer(serializers.ModelSerializer):
+    author = UserSummarySerializer(read_only=True)
+    is_accepted = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Answer
+        fields = [
+            "id",
+            "question_id",
+            "url",
+            "body",
+            "body_html",
+            "author",
+            "score",
+            "is_accepted",
+            "is_deleted",
+            "revision_count",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_is_accepted(self, answer) -> bool:
+        accepted_id = self.context.get("accepted_answer_id", answer.question.accepted_answer_id)
+        return accepted_id == answer.pk
+
+    def get_url(self, answer) -> str:
+        return f"/api/v1/answers/{answer.pk}/"
+
+
+class QuestionDetailSerializer(QuestionListSerializer):
+    answers = serializers.SerializerMethodField()
+    duplicate_of = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = Question
+        fields = QuestionListSerializer.Meta.fields + [
+            "body",
+            "body_html",
+            "revision_count",
+            "close_reason",
+            "duplicate_of",
+            "protected",
+            "answers",
+        ]
+
+    def get_answers(self, question) -> list[dict]:
+        context = {**self.context, "accepted_answer_id": question.accepted_answer_id}
+        return AnswerSerializer(self.context["answers"], many=True, context=context).data
+
+
+class RevisionSerializer(serializers.ModelSerializer):
+    author = UserSummarySerializer(read_only=True)
+    reviewer = UserSummarySerializer(read_only=True)
+    base_revision = serializers.SerializerMethodField()
+    rollback_of = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Revision
+        fields = [
+            "number",
+            "title",
+            "body",
+            "tags",
+            "author",
+            "summary",
+            "status",
+            "base_revision",
+            "rollback_of",
+            "reviewer",
+            "reviewed_at",
+            "created_at",
+        ]
+
+    def get_base_revision(self, revision) -> int | None:
+        return self.context["numbers"].get(revision.base_revision_id)
+
+    def get_rollback_of(self, revision) -> int | None:
+        return self.context["numbers"].get(revision.rollback_of_id)
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    name = serializers.CharField(max_length=60, required=False, default="API")
