@@ -1,0 +1,122 @@
+"""Revision diffs that work for Chinese: text is split into rjieba words (Chinese has no spaces),
+latin words, whitespace and punctuation; a formula ($…$ or $$…$$) is one token, so a changed
+formula shows as one deleted and one inserted unit, marked `diff-math`."""
+
+import difflib
+import html
+import re
+from dataclasses import dataclass
+
+import rjieba
+
+_MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+?\$", re.DOTALL)
+
+
+def tokenize(text: str) -> list[str]:
+    """Tokens that join back to the text exactly."""
+    tokens: list[str] = []
+    position = 0
+    for match in _MATH.finditer(text):
+        tokens.extend(rjieba.cut(text[position : match.start()]))
+        tokens.append(match.group(0))
+        position = match.end()
+    tokens.extend(rjieba.cut(text[position:]))
+    return [token for token in tokens if token]
+
+
+def _span(kind: str, text: str) -> str:
+    if not text:
+        return ""
+    tag = "ins" if kind == "insert" else "del"
+    math = " diff-math" if _MATH.search(text) else ""
+    return f'<{tag} class="diff-{kind}{math}">{html.escape(text)}</{tag}>'
+
+
+def inline_diff_html(old: str, new: str) -> str:
+    """One text with deletions and insertions marked, token by token."""
+    old_tokens, new_tokens = tokenize(old), tokenize(new)
+    matcher = difflib.SequenceMatcher(None, old_tokens, new_tokens, autojunk=False)
+    parts: list[str] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        removed, added = "".join(old_tokens[i1:i2]), "".join(new_tokens[j1:j2])
+        if op == "equal":
+            parts.append(html.escape(removed))
+        else:
+            parts.append(_span("delete", removed))
+            parts.append(_span("insert", added))
+    return "".join(parts)
+
+
+@dataclass(frozen=True)
+class SideBySideRow:
+    kind: str  # equal, replace, delete, insert
+    old_html: str
+    new_html: str
+    old_number: int | None
+    new_number: int | None
+
+
+def side_by_side_rows(old: str, new: str, *, context: int | None = None) -> list[SideBySideRow]:
+    """Line pairs for a two-column diff; changed line pairs get token-level marks inside."""
+    old_lines, new_lines = old.split("\n"), new.split("\n")
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    rows: list[SideBySideRow] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            for offset, line in enumerate(old_lines[i1:i2]):
+                rows.append(SideBySideRow("equal", html.escape(line), html.escape(line),
+                                          i1 + offset + 1, j1 + offset + 1))  # fmt: skip
+            continue
+        old_chunk, new_chunk = old_lines[i1:i2], new_lines[j1:j2]
+        for k in range(max(len(old_chunk), len(new_chunk))):
+            old_line = old_chunk[k] if k < len(old_chunk) else None
+            new_line = new_chunk[k] if k < len(new_chunk) else None
+            if old_line is not None and new_line is not None:
+                marked = _paired_line_html(old_line, new_line)
+                rows.append(SideBySideRow("replace", marked[0], marked[1], i1 + k + 1, j1 + k + 1))
+            elif old_line is not None:
+                rows.append(
+                    SideBySideRow("delete", _span("delete", old_line), "", i1 + k + 1, None)
+                )
+            else:
+                rows.append(
+                    SideBySideRow("insert", "", _span("insert", new_line), None, j1 + k + 1)
+                )
+    return _with_context(rows, context) if context is not None else rows
+
+
+def _paired_line_html(old: str, new: str) -> tuple[str, str]:
+    old_tokens, new_tokens = tokenize(old), tokenize(new)
+    matcher = difflib.SequenceMatcher(None, old_tokens, new_tokens, autojunk=False)
+    left: list[str] = []
+    right: list[str] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        removed, added = "".join(old_tokens[i1:i2]), "".join(new_tokens[j1:j2])
+        if op == "equal":
+            left.append(html.escape(removed))
+            right.append(html.escape(added))
+        else:
+            left.append(_span("delete", removed))
+            right.append(_span("insert", added))
+    return "".join(left), "".join(right)
+
+
+def _with_context(rows: list[SideBySideRow], context: int) -> list[SideBySideRow]:
+    """Keep changed rows and `context` unchanged rows around them; a None row marks a gap."""
+    changed = [i for i, row in enumerate(rows) if row.kind != "equal"]
+    keep = {j for i in changed for j in range(i - context, i + context + 1)}
+    kept: list[SideBySideRow] = []
+    for i, row in enumerate(rows):
+        if i in keep:
+            if kept and i - 1 not in keep:
+                kept.append(SideBySideRow("gap", "…", "…", None, None))
+            kept.append(row)
+    return kept
+
+
+def tags_diff(old: list[str], new: list[str]) -> dict[str, list[str]]:
+    return {
+        "removed": [t for t in old if t not in new],
+        "added": [t for t in new if t not in old],
+        "kept": [t for t in new if t in old],
+    }
