@@ -5,20 +5,23 @@ allow-list. Bump RENDERER_VERSION whenever the output changes; `manage.py rerend
 
 import html
 import re
+from xml.etree.ElementTree import Element, tostring
 
 import nh3
-from latex2mathml.converter import convert as latex_to_mathml
+from latex2mathml.converter import convert_to_element as latex_to_element
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
-from pygments.lexers import get_lexer_by_name
+from pygments.lexers import get_all_lexers, get_lexer_by_name
+from pygments.token import STANDARD_TYPES
 from pygments.util import ClassNotFound
 
-RENDERER_VERSION = 1
+RENDERER_VERSION = 2
 
-_UNKNOWN_COMMAND = re.compile(r"<mi>\\[A-Za-z]+</mi>")
+# latex2mathml leaves a command it does not know as the text of an <mi>: `\foo`, `\end{pmatrix}`.
+_UNKNOWN_COMMAND = re.compile(r"\\[A-Za-z]+")
 
 
 class LatexError(ValueError):
@@ -40,15 +43,33 @@ def _braces_balanced(latex: str) -> bool:
     return depth == 0
 
 
+def _mathml_serialize(math: Element) -> str:
+    """The element as MathML text, every text node escaped.
+
+    latex2mathml's own `convert` un-escapes its whole output (its symbols are stored as `&#x...;`
+    strings), which lets the argument of \\text{...} through as raw HTML. Here each text node is
+    decoded once and escaped once: symbols stay symbols, `<b>` inside \\text stays text.
+    """
+    for node in math.iter():
+        if node.tag == "mi" and node.text:
+            unknown = _UNKNOWN_COMMAND.match(node.text)
+            if unknown:
+                raise LatexError(f"unknown command {unknown.group(0)}")
+        if node.text:
+            node.text = html.unescape(node.text)
+        if node.tail:
+            node.tail = html.unescape(node.tail)
+    return tostring(math, encoding="unicode", short_empty_elements=False)
+
+
 def math_to_mathml(latex: str, *, display: bool) -> str:
     """MathML for a formula, or a visible error span with the source (never an exception)."""
     try:
         if not _braces_balanced(latex):
             raise LatexError("unbalanced braces")
-        mathml = latex_to_mathml(latex, display="block" if display else "inline")
-        unknown = _UNKNOWN_COMMAND.search(mathml)
-        if unknown:
-            raise LatexError(f"unknown command {html.unescape(unknown.group(0)[4:-5])}")
+        mathml = _mathml_serialize(
+            latex_to_element(latex, display="block" if display else "inline")
+        )
     except Exception as error:  # latex2mathml raises many types on bad input
         reason = str(error) if isinstance(error, LatexError) else "invalid LaTeX"
         return (
@@ -69,10 +90,11 @@ def _highlight(code: str, language: str, _attrs: str) -> str:
     try:
         lexer = get_lexer_by_name(language or "text")
     except ClassNotFound:
-        return ""  # markdown-it escapes and wraps it itself
+        return f"<pre><code>{html.escape(code)}</code></pre>"  # an unknown language: plain
     highlighted = highlight(code, lexer, _code_formatter)
-    css_class = f"language-{html.escape(language)}"
-    return f'<pre class="highlight"><code class="{css_class}">{highlighted}</code></pre>'
+    # The lexer's first alias, so the class is one of CODE_CLASSES whatever the author typed.
+    css_class = f' class="language-{lexer.aliases[0]}"' if language and lexer.aliases else ""
+    return f'<pre class="highlight"><code{css_class}>{highlighted}</code></pre>'
 
 
 def _build_parser(*, inline_only: bool = False) -> MarkdownIt:
@@ -116,12 +138,10 @@ HTML_TAGS = {
     "input", "sup", "sub", "img",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {
-    "*": {"class", "title"},
+    "*": {"title"},
     "a": {"href"},
     "img": {"src", "alt"},
     "ol": {"start"},
-    "th": {"style"},
-    "td": {"style"},
     "input": {"checked", "disabled"},
     "math": {"display", "xmlns"},
     "mo": {
@@ -145,6 +165,28 @@ ALLOWED_ATTRIBUTES = {
     "mpadded": {"width", "height", "depth", "lspace", "voffset"},
     "annotation": {"encoding"},
 }
+# Exact attribute values: table alignment is the only style there is, inputs are checkboxes.
+_ALIGNMENTS = {f"text-align:{side}" for side in ("left", "center", "right")}
+ALLOWED_ATTRIBUTE_VALUES = {
+    "th": {"style": _ALIGNMENTS},
+    "td": {"style": _ALIGNMENTS},
+    "input": {"type": {"checkbox"}},
+}
+# Classes are an allow-list too: the ones this module emits, so neither a fence's info string nor
+# LaTeX's \class{...} can reach the site's own CSS.
+CODE_CLASSES = {
+    f"language-{lexer_aliases[0]}" for _name, lexer_aliases, *_ in get_all_lexers() if lexer_aliases
+}
+ALLOWED_CLASSES = {
+    "pre": {"highlight"},
+    "code": CODE_CLASSES,
+    "span": {"math-error"} | {css_class for css_class in STANDARD_TYPES.values() if css_class},
+    "div": {"math-block"},
+    "ul": {"contains-task-list"},
+    "ol": {"contains-task-list"},
+    "li": {"task-list-item"},
+    "input": {"task-list-item-checkbox"},
+}
 
 
 def sanitize(raw_html: str) -> str:
@@ -152,10 +194,10 @@ def sanitize(raw_html: str) -> str:
         raw_html,
         tags=HTML_TAGS | MATHML_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
+        allowed_classes=ALLOWED_CLASSES,
         url_schemes={"http", "https", "mailto"},
-        filter_style_properties={"text-align"},
         link_rel="nofollow noopener noreferrer ugc",
-        tag_attribute_values={"input": {"type": {"checkbox"}}},
+        tag_attribute_values=ALLOWED_ATTRIBUTE_VALUES,
         strip_comments=True,
     )
 
