@@ -52,6 +52,28 @@ def answer_list(*, viewer, question: Question) -> QuerySet[Answer]:
     )
 
 
+def answer_get(*, viewer, pk: int) -> Answer:
+    """One answer with its author and question; Answer.DoesNotExist when the answer or its
+    question is hidden from the viewer."""
+    return (
+        Answer.objects.visible_to(viewer)
+        .filter(question__in=Question.objects.visible_to(viewer).values("pk"))
+        .select_related("author", "question")
+        .get(pk=pk)
+    )
+
+
+def answer_list_by_author(*, viewer, author) -> QuerySet[Answer]:
+    """A user's answers that the viewer may see, newest first, with their questions' titles."""
+    return (
+        Answer.objects.visible_to(viewer)
+        .filter(author=author, question__in=Question.objects.visible_to(viewer).values("pk"))
+        .select_related("question")
+        .defer("body", "body_html", "question__body", "question__body_html")
+        .order_by("-created_at", "-pk")
+    )
+
+
 def related_question_list(*, question: Question, limit: int = 5) -> QuerySet[Question]:
     """Other visible questions sharing the most tags with this one (one query)."""
     tag_ids = [tag.pk for tag in question.tags.all()]

@@ -1,27 +1,181 @@
-"""Server-rendered pages. (Being built: the read pages issue fills these in.)"""
+"""Server-rendered read pages. Every read goes through a selector, which decides visibility."""
 
-from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.contrib.auth import get_user_model
+from django.core.paginator import Page, Paginator
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_safe
 
-from kb.models import Question
+from kb import markdown
+from kb.models import Answer, Question, Tag
+from kb.permissions import post_is_locked
+from kb.selectors.questions import (
+    QUESTION_TABS,
+    answer_get,
+    answer_list,
+    answer_list_by_author,
+    question_get,
+    question_list,
+    related_question_list,
+)
+from kb.selectors.revisions import revision_list
+from kb.selectors.tags import tag_get
+from kb.selectors.tags import tag_list as tag_list_select
+from kb.templatetags.kb_pages import question_slug, question_url
+
+QUESTIONS_PER_PAGE = 30
+TAGS_PER_PAGE = 60
+USER_POSTS_PER_PAGE = 15
+SEARCH_QUERY_MAX_LENGTH = 200
+SEARCH_MAX_TERMS = 8
+TAG_ORDERS = ("popular", "name")
 
 
-def home(request):
-    titles = (
-        Question.objects.exclude(status="deleted")
-        .order_by("-created_at")
-        .values_list("title", flat=True)[:30]
+def _page(request: HttpRequest, items, *, per_page: int, param: str = "page") -> Page:
+    """One page of `items`; a non-number gives the first page, a number past the end the last."""
+    return Paginator(items, per_page).get_page(request.GET.get(param))
+
+
+def _tab(request: HttpRequest) -> str:
+    tab = request.GET.get("tab", "newest")
+    return tab if tab in QUESTION_TABS else "newest"
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    tab = _tab(request)
+    page = _page(request, question_list(viewer=request.user, tab=tab), per_page=QUESTIONS_PER_PAGE)
+    return render(
+        request,
+        "kb/question_list.html",
+        {"page": page, "tab": tab, "tabs": QUESTION_TABS},
     )
-    return HttpResponse("\n".join(titles), content_type="text/plain; charset=utf-8")
 
 
-def question_detail(request, pk, slug=None):
-    question = get_object_or_404(Question.objects.exclude(status="deleted"), pk=pk)
-    return HttpResponse(question.body_html)
+def _question_or_404(request: HttpRequest, pk: int) -> Question:
+    try:
+        return question_get(viewer=request.user, pk=pk)
+    except Question.DoesNotExist as error:
+        raise Http404 from error
 
 
-def _not_yet(request, *args, **kwargs):
-    raise Http404
+@require_safe
+def question_detail(request: HttpRequest, pk: int, slug: str | None = None) -> HttpResponse:
+    question = _question_or_404(request, int(pk))
+    canonical_slug = question_slug(question.title)
+    if slug is not None and slug != canonical_slug:
+        return redirect(question_url(question), permanent=True)
+    answers = list(answer_list(viewer=request.user, question=question))
+    return render(
+        request,
+        "kb/question_detail.html",
+        {
+            "question": question,
+            "answers": answers,
+            "related_questions": related_question_list(question=question),
+            "is_locked": post_is_locked(question),
+            "canonical_url": request.build_absolute_uri(question_url(question)),
+        },
+    )
 
 
-question_history = answer_history = tag_list = tag_detail = user_detail = search = _not_yet
+def _revisions_with_html(revisions: QuerySet) -> list:
+    """Revisions with their Markdown rendered for reading (the stored HTML is only the newest)."""
+    revisions = list(revisions)
+    for revision in revisions:
+        revision.body_html = markdown.render(revision.body)
+    return revisions
+
+
+@require_safe
+def question_history(request: HttpRequest, pk: int) -> HttpResponse:
+    question = _question_or_404(request, pk)
+    revisions = _revisions_with_html(revision_list(viewer=request.user, post=question))
+    return render(
+        request,
+        "kb/revision_list.html",
+        {"post": question, "question": question, "revisions": revisions, "is_question": True},
+    )
+
+
+@require_safe
+def answer_history(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        answer = answer_get(viewer=request.user, pk=pk)
+    except Answer.DoesNotExist as error:
+        raise Http404 from error
+    revisions = _revisions_with_html(revision_list(viewer=request.user, post=answer))
+    return render(
+        request,
+        "kb/revision_list.html",
+        {"post": answer, "question": answer.question, "revisions": revisions, "is_question": False},
+    )
+
+
+@require_safe
+def tag_list(request: HttpRequest) -> HttpResponse:
+    order = request.GET.get("sort", "popular")
+    if order not in TAG_ORDERS:
+        order = "popular"
+    page = _page(request, tag_list_select(order=order), per_page=TAGS_PER_PAGE)
+    return render(request, "kb/tag_list.html", {"page": page, "sort": order})
+
+
+@require_safe
+def tag_detail(request: HttpRequest, name: str) -> HttpResponse:
+    try:
+        tag = tag_get(name=name)
+    except Tag.DoesNotExist as error:
+        raise Http404 from error
+    if tag.name != name:  # an alias or another spelling: send readers to the tag's own page
+        return redirect(tag, permanent=True)
+    tab = _tab(request)
+    questions = question_list(viewer=request.user, tab=tab).filter(tags=tag)
+    page = _page(request, questions, per_page=QUESTIONS_PER_PAGE)
+    return render(
+        request,
+        "kb/tag_detail.html",
+        {"tag": tag, "page": page, "tab": tab, "tabs": QUESTION_TABS},
+    )
+
+
+@require_safe
+def user_detail(request: HttpRequest, username: str) -> HttpResponse:
+    member = get_object_or_404(get_user_model(), username__iexact=username)
+    if member.username != username:
+        return redirect("kb:user_detail", username=member.username, permanent=True)
+    questions = question_list(viewer=request.user, tab="newest").filter(author=member)
+    answers = answer_list_by_author(viewer=request.user, author=member)
+    return render(
+        request,
+        "kb/user_detail.html",
+        {
+            "member": member,
+            "question_page": _page(
+                request, questions, per_page=USER_POSTS_PER_PAGE, param="questions_page"
+            ),
+            "answer_page": _page(
+                request, answers, per_page=USER_POSTS_PER_PAGE, param="answers_page"
+            ),
+        },
+    )
+
+
+def search_terms(text: str) -> list[str]:
+    """Whitespace-separated terms of a search box, bounded in length and number."""
+    return text[:SEARCH_QUERY_MAX_LENGTH].split()[:SEARCH_MAX_TERMS]
+
+
+@require_safe
+def search(request: HttpRequest) -> HttpResponse:
+    """Every term must occur in the title or body. (Real Chinese search replaces this.)"""
+    query = request.GET.get("q", "").strip()
+    terms = search_terms(query)
+    page = None
+    if terms:
+        questions = question_list(viewer=request.user, tab="newest")
+        for term in terms:
+            questions = questions.filter(Q(title__icontains=term) | Q(body__icontains=term))
+        page = _page(request, questions, per_page=QUESTIONS_PER_PAGE)
+    return render(request, "kb/search.html", {"query": query, "page": page})

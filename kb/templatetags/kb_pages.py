@@ -1,0 +1,66 @@
+"""Small helpers for the read pages: canonical question links."""
+
+from django import template
+from django.urls import reverse
+from django.utils.text import slugify
+from django.utils.translation import get_language_from_path
+
+register = template.Library()
+
+
+def question_slug(title: str) -> str:
+    """The slug that follows a question's id in its canonical address (Chinese kept as is)."""
+    return slugify(title, allow_unicode=True)[:80].strip("-")
+
+
+def question_url(question) -> str:
+    """`/questions/<id>/<slug>/`, or `/questions/<id>/` when the title has no word characters."""
+    slug = question_slug(question.title)
+    if not slug:
+        return reverse("kb:question_detail", kwargs={"pk": question.pk})
+    return reverse("kb:question_detail", kwargs={"pk": question.pk, "slug": slug})
+
+
+@register.simple_tag
+def question_link(question) -> str:
+    return question_url(question)
+
+
+@register.inclusion_tag("kb/includes/_pagination.html", takes_context=True)
+def pagination(context, page, param: str = "page") -> dict:
+    """Page links that keep the other query parameters (tab, q, sort): 1 … 4 5 [6] 7 8 … 20."""
+    query = context["request"].GET.copy()
+
+    def url(number: int) -> str:
+        query[param] = number
+        return f"?{query.urlencode()}"
+
+    links = []
+    for number in page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1):
+        if number == page.paginator.ELLIPSIS:
+            links.append({"ellipsis": True})
+        else:
+            links.append({"number": number, "url": url(number), "current": number == page.number})
+    return {
+        "page": page,
+        "links": links,
+        "previous_url": url(page.previous_page_number()) if page.has_previous() else "",
+        "next_url": url(page.next_page_number()) if page.has_next() else "",
+    }
+
+
+@register.simple_tag(takes_context=True)
+def path_without_language(context) -> str:
+    """The current address without its /en/ prefix, as `next` for the language switch.
+
+    set_language resolves `next` in the default language (the switch is posted to an unprefixed
+    address), so a prefixed `next` would not resolve and could never lead back to Chinese.
+    """
+    request = context["request"]
+    path = request.get_full_path()
+    language = get_language_from_path(request.path_info)
+    if language:
+        prefix = f"/{language}/"
+        if path.startswith(prefix):
+            return "/" + path[len(prefix) :]
+    return path

@@ -1,0 +1,557 @@
+"""The server-rendered read pages: content, visibility, languages, pagination and query counts."""
+
+import re
+
+import pytest
+from django.db import transaction
+from django.test import Client
+
+from kb.models import Answer, Question, Tag
+from kb.services.revisions import revision_append
+from kb.services.tags import tag_upsert
+from kb.templatetags.kb_pages import question_slug, question_url
+from tests.factories import UserFactory, answer_make, question_make
+
+pytestmark = pytest.mark.django_db
+
+FORMULA_BODY = (
+    "RMSNorm 的公式:\n\n$$\n\\frac{x}{\\sqrt{\\frac{1}{d}\\sum_i x_i^2 + \\epsilon}}\n$$\n"
+)
+
+
+def html_of(response) -> str:
+    return response.content.decode()
+
+
+def question_titles(response) -> list[str]:
+    return [question.title for question in response.context["page"].object_list]
+
+
+def accept(question: Question, answer: Answer) -> None:
+    """No accept service exists yet; set the column the way one would."""
+    Question.objects.filter(pk=question.pk).update(accepted_answer=answer)
+
+
+def delete_question(question: Question) -> None:
+    Question.objects.filter(pk=question.pk).update(status=Question.Status.DELETED)
+
+
+def edit(post, *, author, body: str, summary: str) -> None:
+    with transaction.atomic():
+        locked = type(post).objects.select_for_update().get(pk=post.pk)
+        extra = {}
+        if isinstance(post, Question):
+            extra = {"title": locked.title, "tags": [t.name for t in locked.tags.all()]}
+        revision_append(post=locked, author=author, body=body, summary=summary, **extra)
+
+
+# ---------- Home / question list ----------
+
+
+def test_home_is_chinese_by_default_and_lists_questions(client):
+    question = question_make(title="什么是 KV Cache?它为什么能加速推理?")
+    response = client.get("/")
+    assert response.status_code == 200
+    html = html_of(response)
+    assert '<html lang="zh-Hans">' in html
+    assert "全部问题" in html and "最新" in html and "待回答" in html
+    assert question.title in html
+    assert f'href="{question_url(question)}"' in html
+
+
+def test_home_is_english_under_en_prefix(client):
+    question_make(title="什么是 KV Cache?它为什么能加速推理?")
+    response = client.get("/en/")
+    assert response.status_code == 200
+    html = html_of(response)
+    assert '<html lang="en">' in html
+    assert "All questions" in html and "Unanswered" in html and "1 question" in html
+    assert "全部问题" not in html
+
+
+def test_question_row_shows_score_answers_tags_author_and_time(client):
+    author = UserFactory(username="王小明", display_name="小明")
+    question = question_make(author=author, tags=("llm", "attention"))
+    answer = answer_make(question=question)
+    accept(question, answer)
+    Question.objects.filter(pk=question.pk).update(score=7)
+    html = html_of(client.get("/"))
+    row = html[html.index('<li class="question-row">') :]
+    row = row[: row.index("</li>\n", row.index("question-row__byline"))]
+    assert ">7<" in row and "票" in row
+    assert "stat--accepted" in row and "✓ </span>1</span>" in row
+    assert 'href="/tags/llm/"' in row and 'href="/tags/attention/"' in row
+    assert 'href="/users/%E7%8E%8B%E5%B0%8F%E6%98%8E/"' in row and "小明" in row
+    assert re.search(r"<time datetime=\"[^\"]+\"[^>]*>[^<]*(秒|分钟|刚刚|现在)", row)
+
+
+def test_home_tabs_order_and_filter(client):
+    low = question_make(title="低分问题:什么是位置编码?")
+    high = question_make(title="高分问题:什么是旋转位置编码?")
+    answered = question_make(title="已回答的问题:什么是 ALiBi?")
+    answer_make(question=answered)
+    Question.objects.filter(pk=high.pk).update(score=10)
+    Question.objects.filter(pk=low.pk).update(score=-2)
+
+    top = question_titles(client.get("/?tab=top"))
+    assert top[0] == high.title and top[-1] == low.title
+    unanswered = question_titles(client.get("/?tab=unanswered"))
+    assert answered.title not in unanswered and set(unanswered) == {low.title, high.title}
+    newest = question_titles(client.get("/?tab=newest"))
+    assert newest == [answered.title, high.title, low.title]
+    active = question_titles(client.get("/?tab=active"))
+    assert active[0] == answered.title  # the new answer moved it up
+    assert question_titles(client.get("/?tab=bogus")) == newest
+
+
+def test_home_paginates_thirty_per_page(client):
+    for n in range(31):
+        question_make(title=f"分页测试问题 {n:02d} 号")
+    first = client.get("/")
+    second = client.get("/?page=2")
+    assert len(first.context["page"].object_list) == 30
+    assert question_titles(second) == ["分页测试问题 00 号"]
+    assert 'href="?page=2"' in html_of(first)
+    assert "?tab=top&amp;page=2" in html_of(client.get("/?tab=top"))
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("abc", 1), ("", 1), ("1.5", 1), ("0", 2), ("-3", 2), ("99999999999999999999", 2), ("2", 2)],
+)
+def test_bad_page_numbers_give_a_real_page_never_an_error(client, raw, expected):
+    for n in range(31):
+        question_make(title=f"分页测试问题 {n:02d} 号")
+    response = client.get("/", {"page": raw})
+    assert response.status_code == 200
+    assert response.context["page"].number == expected
+
+
+def test_home_hides_deleted_questions_from_anonymous_but_not_from_moderators(client, moderator):
+    question = question_make(title="将被删除的问题:测试一下")
+    delete_question(question)
+    assert question.title not in html_of(client.get("/"))
+    client.force_login(moderator)
+    assert question.title in html_of(client.get("/"))
+
+
+def test_home_query_count_does_not_grow_with_rows(client, django_assert_num_queries):
+    question_make(title="唯一的问题:查询次数测试")
+    with django_assert_num_queries(3):  # count, rows with authors, tags
+        assert client.get("/").status_code == 200
+    for n in range(49):
+        question_make(title=f"批量问题 {n} 号:查询次数", tags=(f"tag-{n}", "llm"))
+    with django_assert_num_queries(3):
+        response = client.get("/")
+    assert len(response.context["page"].object_list) == 30
+
+
+# ---------- Question page ----------
+
+
+@pytest.fixture
+def discussed_question(user, other_user):
+    question = question_make(
+        author=user, title="RMSNorm 和 LayerNorm 有什么区别?", body=FORMULA_BODY, tags=("llm",)
+    )
+    plain = answer_make(question=question, body="第一个回答:没有公式。")
+    accepted = answer_make(question=question, author=other_user, body=FORMULA_BODY)
+    accept(question, accepted)
+    return question, plain, accepted
+
+
+def test_question_page_shows_body_tags_author_and_answers_accepted_first(
+    client, discussed_question
+):
+    question, plain, accepted = discussed_question
+    response = client.get(question_url(question))
+    assert response.status_code == 200
+    html = html_of(response)
+    assert f'<h1 id="question-title">{question.title}</h1>' in html
+    assert "<math" in html and 'class="math-block"' in html  # body_html is not escaped
+    assert "&lt;math" not in html
+    assert 'href="/tags/llm/"' in html
+    assert question.author.username in html and "声望" in html
+    assert "2 个回答" in html and "已采纳的回答" in html
+    assert html.index(f'id="answer-{accepted.pk}"') < html.index(f'id="answer-{plain.pk}"')
+    assert [a.pk for a in response.context["answers"]] == [accepted.pk, plain.pk]
+
+
+def test_question_page_orders_other_answers_by_score_then_age(client):
+    question = question_make()
+    older, newer, best = (answer_make(question=question) for _ in range(3))
+    Answer.objects.filter(pk=best.pk).update(score=5)
+    response = client.get(question_url(question))
+    assert [a.pk for a in response.context["answers"]] == [best.pk, older.pk, newer.pk]
+
+
+def test_question_page_in_english(client, discussed_question):
+    question, *_ = discussed_question
+    html = html_of(client.get(f"/en/questions/{question.pk}/"))
+    assert "2 answers" in html and "Accepted answer" in html and "Related questions" not in html
+
+
+def test_question_address_with_a_wrong_slug_redirects_to_the_canonical_one(client):
+    question = question_make(title="什么是 FlashAttention?")
+    assert question_slug(question.title) == "什么是-flashattention"
+    response = client.get(f"/questions/{question.pk}/wrong-slug/")
+    assert response.status_code == 301
+    assert response["Location"] == question_url(question)
+    assert client.get(f"/questions/{question.pk}/").status_code == 200
+    canonical = client.get(question_url(question))
+    assert canonical.status_code == 200
+    assert '<link rel="canonical" href="http://testserver/questions/' in html_of(canonical)
+
+
+def test_question_page_shows_edit_count_linking_to_history(client, user):
+    question = question_make(author=user)
+    edit(question, author=user, body="改过的正文:加上 $x^2$。", summary="补充公式")
+    edit(question, author=user, body="又改了一次正文。", summary="精简")
+    html = html_of(client.get(question_url(question)))
+    assert "编辑过 2 次" in html
+    assert f'href="/questions/{question.pk}/revisions/"' in html
+
+
+def test_related_questions_share_tags(client):
+    question = question_make(title="什么是 GQA 分组查询注意力?", tags=("attention", "llm"))
+    related = question_make(title="MQA 和 GQA 的区别是什么?", tags=("attention",))
+    unrelated = question_make(title="RAG 的检索怎么做?", tags=("rag",))
+    html = html_of(client.get(question_url(question)))
+    assert "相关问题" in html and related.title in html and unrelated.title not in html
+
+
+def test_unknown_question_is_404_in_the_site_layout(client):
+    response = client.get("/questions/987654/")
+    assert response.status_code == 404
+    assert "页面不存在" in html_of(response)
+
+
+def test_deleted_question_is_404_to_anonymous_and_other_users(client, other_user):
+    question = question_make()
+    delete_question(question)
+    assert client.get(f"/questions/{question.pk}/").status_code == 404
+    client.force_login(other_user)
+    assert client.get(f"/questions/{question.pk}/").status_code == 404
+
+
+def test_deleted_question_is_shown_with_a_banner_to_author_and_moderator(client, user, moderator):
+    question = question_make(author=user)
+    delete_question(question)
+    for viewer in (user, moderator):
+        client.force_login(viewer)
+        response = client.get(f"/questions/{question.pk}/")
+        assert response.status_code == 200
+        assert "这个问题已被删除。" in html_of(response)
+
+
+def test_closed_as_duplicate_banner_links_to_the_original(client):
+    original = question_make(title="原问题:LoRA 的原理是什么?")
+    duplicate = question_make(title="重复的问题:LoRA 怎么工作?")
+    Question.objects.filter(pk=duplicate.pk).update(
+        status=Question.Status.CLOSED,
+        close_reason=Question.CloseReason.DUPLICATE,
+        duplicate_of=original,
+    )
+    html = html_of(client.get(f"/questions/{duplicate.pk}/"))
+    assert "这个问题与已有问题重复。" in html
+    assert f'href="{question_url(original)}"' in html
+
+
+def test_closed_and_locked_banners(client):
+    closed = question_make(title="已关闭的问题:太宽泛了")
+    Question.objects.filter(pk=closed.pk).update(
+        status=Question.Status.CLOSED, close_reason=Question.CloseReason.OFF_TOPIC
+    )
+    locked = question_make(title="已锁定的问题:争议太大")
+    Question.objects.filter(pk=locked.pk).update(status=Question.Status.LOCKED)
+    closed_html = html_of(client.get(f"/questions/{closed.pk}/"))
+    assert "这个问题已关闭。" in closed_html and "偏离主题" in closed_html
+    assert "这个问题已锁定。" in html_of(client.get(f"/questions/{locked.pk}/"))
+
+
+def test_deleted_answer_is_hidden_from_anonymous_and_marked_for_its_author(client, user):
+    question = question_make()
+    answer = answer_make(question=question, author=user, body="将被删除的回答内容。")
+    Answer.objects.filter(pk=answer.pk).update(is_deleted=True)
+    assert "将被删除的回答内容" not in html_of(client.get(f"/questions/{question.pk}/"))
+    client.force_login(user)
+    html = html_of(client.get(f"/questions/{question.pk}/"))
+    assert "将被删除的回答内容" in html and "这个回答已被删除" in html
+
+
+def test_question_page_query_count_is_fixed_whatever_the_answers(client, django_assert_num_queries):
+    question = question_make(tags=("llm", "attention", "rag"))
+    question_make(tags=("llm",))
+    answer_make(question=question)
+    # question + author, its tags, answers + authors, related questions
+    with django_assert_num_queries(4):
+        assert client.get(f"/questions/{question.pk}/").status_code == 200
+    for _ in range(29):
+        answer_make(question=question)
+    with django_assert_num_queries(4):
+        response = client.get(f"/questions/{question.pk}/")
+    assert len(response.context["answers"]) == 30
+    assert len({a.author_id for a in response.context["answers"]}) == 30
+
+
+def test_question_page_query_count_for_a_logged_in_member(client, user, django_assert_num_queries):
+    question = question_make()
+    for _ in range(5):
+        answer_make(question=question)
+    client.force_login(user)
+    # + session, user, moderator group check
+    with django_assert_num_queries(7):
+        assert client.get(f"/questions/{question.pk}/").status_code == 200
+    for _ in range(25):
+        answer_make(question=question)
+    with django_assert_num_queries(7):
+        assert client.get(f"/questions/{question.pk}/").status_code == 200
+
+
+# ---------- History ----------
+
+
+def test_question_history_lists_revisions_with_rendered_content(client, user, other_user):
+    question = question_make(author=user, body="第一版正文。")
+    edit(question, author=other_user, body="第二版:$E = mc^2$", summary="加上公式")
+    response = client.get(f"/questions/{question.pk}/revisions/")
+    assert response.status_code == 200
+    html = html_of(response)
+    assert "第 1 版" in html and "第 2 版" in html and "2 个版本" in html
+    assert "加上公式" in html and "没有编辑说明。" in html
+    assert "第一版正文。" in html and "<math" in html
+    assert other_user.username in html and "已通过" in html
+    assert html.index("第 2 版") < html.index("第 1 版")  # newest first
+
+
+def test_answer_history(client, user):
+    question = question_make()
+    answer = answer_make(question=question, author=user, body="回答第一版。")
+    edit(answer, author=user, body="回答第二版。", summary="改错字")
+    html = html_of(client.get(f"/answers/{answer.pk}/revisions/"))
+    assert "回答的修订历史" in html and "回答第一版。" in html and "改错字" in html
+    assert f'href="{question_url(question)}#answer-{answer.pk}"' in html
+    assert "编辑过 1 次" in html_of(client.get(question_url(question)))
+
+
+def test_history_pages_404_for_unknown_or_hidden_posts(client):
+    assert client.get("/questions/987654/revisions/").status_code == 404
+    assert client.get("/answers/987654/revisions/").status_code == 404
+    question = question_make()
+    answer = answer_make(question=question)
+    delete_question(question)
+    assert client.get(f"/questions/{question.pk}/revisions/").status_code == 404
+    assert client.get(f"/answers/{answer.pk}/revisions/").status_code == 404
+    other = answer_make(question=question_make())
+    Answer.objects.filter(pk=other.pk).update(is_deleted=True)
+    assert client.get(f"/answers/{other.pk}/revisions/").status_code == 404
+
+
+def test_history_query_count_is_bounded(client, user, django_assert_num_queries):
+    question = question_make(author=user)
+    answer = answer_make(question=question, author=user)
+    for n in range(6):
+        edit(question, author=UserFactory(), body=f"第 {n} 次修改", summary=f"修改 {n}")
+        edit(answer, author=UserFactory(), body=f"回答第 {n} 次修改", summary=f"修改 {n}")
+    with django_assert_num_queries(3):  # question + author, tags, revisions + authors
+        assert client.get(f"/questions/{question.pk}/revisions/").status_code == 200
+    with django_assert_num_queries(2):  # answer + question + author, revisions + authors
+        assert client.get(f"/answers/{answer.pk}/revisions/").status_code == 200
+
+
+# ---------- Tags ----------
+
+
+def test_tag_list_shows_counts_descriptions_and_aliases(client):
+    tag_upsert(name="normalization", description="归一化层", aliases=["层归一化", "rmsnorm"])
+    question_make(tags=("normalization",))
+    question_make(tags=("normalization",))
+    question_make(tags=("rag",))
+    response = client.get("/tags/")
+    html = html_of(response)
+    assert response.status_code == 200
+    assert "归一化层" in html and "层归一化" in html and "2 个问题" in html
+    assert [t.name for t in response.context["page"].object_list][:2] == ["normalization", "rag"]
+    by_name = client.get("/tags/?sort=name")
+    assert [t.name for t in by_name.context["page"].object_list] == ["normalization", "rag"]
+    assert "Aliases:" in html_of(client.get("/en/tags/"))
+
+
+def test_tag_list_query_count(client, django_assert_num_queries):
+    for n in range(3):
+        tag_upsert(name=f"topic-{n}", description="主题", aliases=[f"别名{n}"])
+    with django_assert_num_queries(3):  # count, tags, aliases
+        assert client.get("/tags/").status_code == 200
+    for n in range(3, 40):
+        tag_upsert(name=f"topic-{n}", description="主题", aliases=[f"别名{n}", f"alias{n}"])
+    with django_assert_num_queries(3):
+        assert client.get("/tags/").status_code == 200
+
+
+def test_tag_page_lists_only_its_questions(client):
+    tag_upsert(name="rag", description="检索增强生成", aliases=["检索增强生成"])
+    tagged = question_make(title="RAG 的重排怎么做?", tags=("rag",))
+    other = question_make(title="什么是 MoE 混合专家?", tags=("llm",))
+    response = client.get("/tags/rag/")
+    assert response.status_code == 200
+    html = html_of(response)
+    assert tagged.title in html and other.title not in html
+    assert "检索增强生成" in html and "1 个问题" in html
+
+
+def test_tag_alias_redirects_to_the_tag(client):
+    tag_upsert(name="rag", aliases=["检索增强生成"])
+    response = client.get("/tags/检索增强生成/")
+    assert response.status_code == 301 and response["Location"] == "/tags/rag/"
+    response = client.get("/en/tags/RAG/")
+    assert response.status_code == 301 and response["Location"] == "/en/tags/rag/"
+
+
+def test_unknown_tag_is_404(client):
+    assert client.get("/tags/no-such-tag/").status_code == 404
+
+
+def test_tag_page_query_count(client, django_assert_num_queries):
+    question_make(tags=("llm",))
+    with django_assert_num_queries(5):  # tag, aliases, count, rows, their tags
+        assert client.get("/tags/llm/").status_code == 200
+    for n in range(40):
+        question_make(tags=("llm", f"extra-{n}"))
+    with django_assert_num_queries(5):
+        assert client.get("/tags/llm/").status_code == 200
+
+
+# ---------- Users ----------
+
+
+def test_user_page_with_a_chinese_username(client):
+    member = UserFactory(username="李雷", display_name="李雷老师", bio="大模型算法工程师。")
+    question = question_make(author=member, title="李雷的问题:如何评估大模型?")
+    answered = question_make(title="别人的问题:什么是 DPO?")
+    answer_make(question=answered, author=member)
+    response = client.get("/users/李雷/")
+    assert response.status_code == 200
+    html = html_of(response)
+    assert "李雷老师" in html and "大模型算法工程师。" in html and "声望" in html
+    assert "加入于" in html
+    assert question.title in html and answered.title in html
+
+
+def test_user_page_hides_deleted_questions_from_others(client):
+    member = UserFactory(username="hanmeimei")
+    question = question_make(author=member, title="被删除的问题:不该出现在主页")
+    delete_question(question)
+    assert question.title not in html_of(client.get("/users/hanmeimei/"))
+    client.force_login(member)
+    assert question.title in html_of(client.get("/users/hanmeimei/"))
+
+
+def test_user_page_redirects_other_case_and_404s_unknown(client):
+    UserFactory(username="Alice")
+    response = client.get("/users/alice/")
+    assert response.status_code == 301 and response["Location"] == "/users/Alice/"
+    assert client.get("/users/nobody-here/").status_code == 404
+
+
+def test_user_page_query_count(client, django_assert_num_queries):
+    member = UserFactory(username="busy")
+    question_make(author=member)
+    answer_make(question=question_make(), author=member)
+    # user, questions count + rows + tags, answers count + rows with questions
+    with django_assert_num_queries(6):
+        assert client.get("/users/busy/").status_code == 200
+    for _ in range(20):
+        question_make(author=member, tags=("llm", "rag"))
+        answer_make(question=question_make(), author=member)
+    with django_assert_num_queries(6):
+        response = client.get("/users/busy/")
+    assert len(response.context["question_page"].object_list) == 15
+    assert response.context["answer_page"].paginator.count == 21
+
+
+# ---------- Search ----------
+
+
+def test_search_finds_questions_by_title_or_body_with_every_term(client):
+    by_title = question_make(title="RMSNorm 和 LayerNorm 的区别", body="正文一")
+    by_body = question_make(title="归一化层的问题", body="为什么 LLaMA 用 RMSNorm?")
+    question_make(title="完全无关的问题:RAG", body="检索")
+    response = client.get("/search/", {"q": "rmsnorm"})
+    assert response.status_code == 200
+    assert set(question_titles(response)) == {by_title.title, by_body.title}
+    assert "2 个" in html_of(response)
+    assert question_titles(client.get("/search/", {"q": "RMSNorm LLaMA"})) == [by_body.title]
+
+
+def test_search_without_a_query_shows_the_form(client):
+    response = client.get("/search/")
+    assert response.status_code == 200
+    assert response.context["page"] is None
+    assert 'name="q"' in html_of(response)
+
+
+def test_search_hides_deleted_questions(client):
+    question = question_make(title="被删除的搜索目标问题")
+    delete_question(question)
+    assert question_titles(client.get("/search/", {"q": "搜索目标"})) == []
+
+
+# ---------- Accounts, layout and language ----------
+
+
+def test_login_page_and_header_for_a_logged_in_member(client):
+    UserFactory(username="zhangsan", display_name="张三")
+    page = client.get("/accounts/login/")
+    assert page.status_code == 200 and "登录" in html_of(page) and "用户名" in html_of(page)
+    response = client.post(
+        "/accounts/login/",
+        {"username": "zhangsan", "password": "correct horse battery staple"},
+        follow=True,
+    )
+    html = html_of(response)
+    assert "张三" in html and 'action="/accounts/logout/"' in html and 'method="post"' in html
+    client.post("/accounts/logout/")
+    assert "张三" not in html_of(client.get("/"))
+
+
+def test_login_with_a_wrong_password_shows_an_error(client):
+    UserFactory(username="lisi")
+    response = client.post("/accounts/login/", {"username": "lisi", "password": "wrong"})
+    assert response.status_code == 200
+    assert 'class="banner banner--danger"' in html_of(response)
+
+
+def test_layout_has_skip_link_language_switch_licence_and_no_inline_code(client):
+    html = html_of(client.get("/"))
+    assert 'class="skip-link" href="#main"' in html
+    assert 'action="/i18n/setlang/"' in html and 'value="en"' in html
+    assert "CC BY-SA 4.0" in html
+    assert "<script" not in html and "style=" not in html and "<style" not in html
+    assert "/static/kb/site.css" in html and "/static/kb/code.css" in html
+
+
+def language_switch_next(html: str) -> str:
+    form = html[html.index('class="language-switch"') :]
+    return re.search(r'name="next" value="([^"]*)"', form).group(1).replace("&amp;", "&")
+
+
+def test_language_switch_moves_between_chinese_and_english_addresses(client):
+    Tag.objects.create(name="llm")
+    chinese = html_of(client.get("/tags/llm/?tab=top"))
+    assert 'name="language" value="en"' in chinese
+    response = client.post(
+        "/i18n/setlang/", {"language": "en", "next": language_switch_next(chinese)}
+    )
+    assert response.status_code == 302 and response["Location"] == "/en/tags/llm/?tab=top"
+    english = html_of(client.get(response["Location"]))
+    assert 'name="language" value="zh-hans"' in english
+    response = client.post(
+        "/i18n/setlang/", {"language": "zh-hans", "next": language_switch_next(english)}
+    )
+    assert response.status_code == 302 and response["Location"] == "/tags/llm/?tab=top"
+
+
+def test_unprefixed_pages_stay_chinese_whatever_the_browser_asks():
+    browser = Client(headers={"accept-language": "en-US,en;q=0.9"})
+    Tag.objects.create(name="llm")
+    assert "标签" in html_of(browser.get("/tags/"))
