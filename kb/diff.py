@@ -120,3 +120,22 @@ def tags_diff(old: list[str], new: list[str]) -> dict[str, list[str]]:
         "added": [t for t in new if t not in old],
         "kept": [t for t in new if t in old],
     }
+
+
+def revision_diff(old, new) -> dict:
+    """Everything a client needs to show the change from revision `old` to `new`."""
+    return {
+        "from": old.number,
+        "to": new.number,
+        "title": {"old": old.title, "new": new.title,
+                  "inline_html": inline_diff_html(old.title, new.title)},
+        "body": {
+            "inline_html": inline_diff_html(old.body, new.body),
+            "side_by_side": [
+                {"kind": row.kind, "old_html": row.old_html, "new_html": row.new_html,
+                 "old_line": row.old_number, "new_line": row.new_number}
+                for row in side_by_side_rows(old.body, new.body, context=3)
+            ],
+        },
+        "tags": tags_diff(list(old.tags), list(new.tags)),
+    }  # fmt: skip

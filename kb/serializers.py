@@ -174,3 +174,42 @@ class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=4096, trim_whitespace=False)
     name = serializers.CharField(max_length=60, required=False, default="API")
+
+
+class QuestionCreateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=1000, trim_whitespace=False)
+    body = serializers.CharField(max_length=100_000, trim_whitespace=False)
+    tags = serializers.ListField(child=serializers.CharField(max_length=100), max_length=50)
+
+
+class AnswerCreateSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=100_000, trim_whitespace=False)
+
+
+class PostEditSerializer(serializers.Serializer):
+    """A PATCH: the changed fields, a summary and the revision number the edit started from."""
+
+    base_revision = serializers.IntegerField(min_value=1)
+    body = serializers.CharField(max_length=100_000, trim_whitespace=False, required=False)
+    title = serializers.CharField(max_length=1000, trim_whitespace=False, required=False)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=100), max_length=50, required=False
+    )
+    summary = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class RollbackSerializer(serializers.Serializer):
+    to = serializers.IntegerField(min_value=1)
+    summary = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class TokenCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=60)
+
+
+class ApiTokenSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    prefix = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)

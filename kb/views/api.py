@@ -6,27 +6,40 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, status
+from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.models import ApiToken
+from accounts.services import token_create, token_revoke
 from kb import permissions as kb_permissions
+from kb.api_errors import error_body
+from kb.diff import revision_diff
 from kb.filters import QuestionFilter
 from kb.models import Answer, Question, Revision, Tag
 from kb.selectors.questions import answer_list, question_get, question_list
 from kb.selectors.revisions import revision_list
 from kb.selectors.tags import tag_get, tag_list
 from kb.serializers import (
+    AnswerCreateSerializer,
     AnswerSerializer,
+    ApiTokenSerializer,
     MeSerializer,
+    PostEditSerializer,
+    QuestionCreateSerializer,
     QuestionDetailSerializer,
     QuestionListSerializer,
     RevisionSerializer,
+    RollbackSerializer,
     TagSerializer,
+    TokenCreateSerializer,
     TokenRequestSerializer,
     UserDetailSerializer,
 )
+from kb.services.answers import answer_create
+from kb.services.edits import EditConflict, post_edit, revision_rollback
+from kb.services.questions import question_create
 
 User = get_user_model()
 
@@ -56,18 +69,76 @@ class QuestionListApi(generics.ListAPIView):
     def get_queryset(self):
         return question_list(viewer=self.request.user)
 
+    @extend_schema(request=QuestionCreateSerializer, responses={201: QuestionDetailSerializer})
+    def post(self, request):
+        data = _validated(QuestionCreateSerializer, request)
+        question = question_create(actor=request.user, **data)
+        return Response(_question_detail_data(request, question.pk), status=status.HTTP_201_CREATED)
+
+
+def _validated(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _question_detail_data(request, pk: int) -> dict:
+    question = _question_or_404(request, pk)
+    answers = list(answer_list(viewer=request.user, question=question))
+    for answer in answers:
+        answer.question = question  # spare a query per answer
+    return QuestionDetailSerializer(question, context={"request": request, "answers": answers}).data
+
+
+def _edit_response(request, post: Question | Answer) -> Response:
+    """PATCH a question or an answer: 200 saved/merged/pending, 409 on overlapping edits."""
+    data = _validated(PostEditSerializer, request)
+    if isinstance(post, Answer) and ({"title", "tags"} & set(data)):
+        raise ApiValidationError({name: ["Answers have no title or tags."]
+                                  for name in {"title", "tags"} & set(data)})  # fmt: skip
+    try:
+        result = post_edit(
+            actor=request.user,
+            post=post,
+            base_revision=data["base_revision"],
+            body=data.get("body", post.body),
+            title=data.get("title"),
+            tags=data.get("tags"),
+            summary=data["summary"],
+        )
+    except EditConflict as conflict:
+        current = RevisionSerializer(
+            conflict.current, context={"numbers": _revision_numbers([conflict.current])}
+        ).data
+        body = error_body(
+            "edit_conflict",
+            str(conflict),
+            {name: ["Changed meanwhile."] for name in conflict.conflicts},
+        )
+        body["error"].update(
+            current_revision=current,
+            merge={"title": conflict.merged.title, "body": conflict.merged.body,
+                   "tags": conflict.merged.tags},
+            yours={"title": conflict.yours.title, "body": conflict.yours.body,
+                   "tags": conflict.yours.tags},
+        )  # fmt: skip
+        return Response(body, status=status.HTTP_409_CONFLICT)
+    revision = result.revision
+    state = "pending" if result.pending else ("merged" if result.merged else "saved")
+    revision_data = RevisionSerializer(
+        revision, context={"numbers": _revision_numbers([revision])}
+    ).data
+    return Response({"status": state, "revision": revision_data})
+
 
 class QuestionDetailApi(APIView):
     @extend_schema(responses=QuestionDetailSerializer)
     def get(self, request, pk: int):
-        question = _question_or_404(request, pk)
-        answers = list(answer_list(viewer=request.user, question=question))
-        for answer in answers:
-            answer.question = question  # spare a query per answer
-        data = QuestionDetailSerializer(
-            question, context={"request": request, "answers": answers}
-        ).data
-        return Response(data)
+        return Response(_question_detail_data(request, pk))
+
+    @extend_schema(request=PostEditSerializer)
+    def patch(self, request, pk: int):
+        return _edit_response(request, _question_or_404(request, pk))
 
 
 class QuestionAnswerListApi(generics.ListAPIView):
@@ -85,12 +156,24 @@ class QuestionAnswerListApi(generics.ListAPIView):
             context["accepted_answer_id"] = self.question.accepted_answer_id
         return context
 
+    @extend_schema(request=AnswerCreateSerializer, responses={201: AnswerSerializer})
+    def post(self, request, pk: int):
+        question = _question_or_404(request, pk)
+        data = _validated(AnswerCreateSerializer, request)
+        answer = answer_create(actor=request.user, question=question, body=data["body"])
+        answer.question = question
+        return Response(AnswerSerializer(answer).data, status=status.HTTP_201_CREATED)
+
 
 class AnswerDetailApi(APIView):
     @extend_schema(responses=AnswerSerializer)
     def get(self, request, pk: int):
         answer = _answer_or_404(request, pk)
         return Response(AnswerSerializer(answer, context={"request": request}).data)
+
+    @extend_schema(request=PostEditSerializer)
+    def patch(self, request, pk: int):
+        return _edit_response(request, _answer_or_404(request, pk))
 
 
 class TagListApi(generics.ListAPIView):
@@ -174,6 +257,42 @@ class RevisionDetailApi(APIView):
         return Response(RevisionSerializer(revision, context=context).data)
 
 
+class RevisionDiffApi(APIView):
+    """`?from=N&to=M`: the title, body (inline and side by side) and tag changes."""
+
+    post_model: type[Question] | type[Answer] = Question
+
+    def get(self, request, pk: int):
+        post = _post_or_404(request, self.post_model, pk)
+        numbers = {}
+        for name in ("from", "to"):
+            raw = request.query_params.get(name, "")
+            if not raw.isdigit():
+                raise ApiValidationError({name: ["A revision number is required."]})
+            numbers[name] = int(raw)
+        found = {r.number: r for r in revision_list(viewer=request.user, post=post).filter(
+            number__in=numbers.values())}  # fmt: skip
+        missing = [n for n in numbers.values() if n not in found]
+        if missing:
+            raise Http404(f"Unknown revision {missing[0]}.")
+        return Response(revision_diff(found[numbers["from"]], found[numbers["to"]]))
+
+
+class RollbackApi(APIView):
+    """`{"to": N}`: a new revision whose content equals revision N."""
+
+    post_model: type[Question] | type[Answer] = Question
+
+    @extend_schema(request=RollbackSerializer, responses={201: RevisionSerializer})
+    def post(self, request, pk: int):
+        post = _post_or_404(request, self.post_model, pk)
+        data = _validated(RollbackSerializer, request)
+        revision = revision_rollback(actor=request.user, post=post, to=data["to"],
+                                     summary=data["summary"])  # fmt: skip
+        data = RevisionSerializer(revision, context={"numbers": _revision_numbers([revision])}).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
 def _revision_numbers(revisions) -> dict[int, int]:
     """Numbers of the revisions these point at (base_revision, rollback_of), in one query."""
     ids = {r.base_revision_id for r in revisions} | {r.rollback_of_id for r in revisions}
@@ -206,14 +325,35 @@ class AuthTokenApi(APIView):
                            "message": "Unable to log in with these credentials.", "fields": {}}},
                 status=status.HTTP_400_BAD_REQUEST,
             )  # fmt: skip
-        key = ApiToken.new_key()
-        token = ApiToken.objects.create(
-            user=user,
-            name=serializer.validated_data["name"],
-            key_hash=ApiToken.hash_key(key),
-            prefix=key[:8],
-        )
+        token, key = token_create(user=user, name=serializer.validated_data["name"])
         return Response(
             {"token": key, "name": token.name, "created_at": token.created_at},
             status=status.HTTP_201_CREATED,
         )
+
+
+class MeTokenListApi(APIView):
+    """The current user's active API tokens; POST `{"name": …}` makes one (key shown once)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses=ApiTokenSerializer(many=True))
+    def get(self, request):
+        tokens = ApiToken.objects.filter(user=request.user, revoked_at__isnull=True).order_by("pk")
+        return Response({"results": ApiTokenSerializer(tokens, many=True).data})
+
+    @extend_schema(request=TokenCreateSerializer)
+    def post(self, request):
+        data = _validated(TokenCreateSerializer, request)
+        token, key = token_create(user=request.user, name=data["name"])
+        return Response({**ApiTokenSerializer(token).data, "token": key},
+                        status=status.HTTP_201_CREATED)  # fmt: skip
+
+
+class MeTokenDetailApi(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    def delete(self, request, token_id: int):
+        token = get_object_or_404(ApiToken, pk=token_id, user=request.user, revoked_at__isnull=True)
+        token_revoke(actor=request.user, token=token)
+        return Response(status=status.HTTP_204_NO_CONTENT)
