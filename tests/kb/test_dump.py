@@ -1,0 +1,490 @@
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import ApiToken, ReputationEvent, User
+from kb.dump import DUMPED_MODELS, RECORD_TYPES, database_contents, dump_lines
+from kb.models import (
+    Answer,
+    Comment,
+    Flag,
+    ModerationAction,
+    Question,
+    Revision,
+    Tag,
+    TagAlias,
+    Vote,
+)
+from kb.services.answers import answer_create
+from kb.services.questions import question_create
+from kb.services.revisions import revision_append
+from kb.services.starter import system_user_get_or_create
+from kb.services.tags import tag_upsert
+from tests.factories import UserFactory, moderator_create, question_make
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counts():
+    """The dump endpoint is throttled per hour; start every test with an empty count."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def populated():
+    """A small site with one of everything, made through the services where they exist.
+
+    Comments, votes, flags, moderation records and reputation events have no service yet, so
+    they are rows written with the ORM, the way such a service would write them."""
+    author = UserFactory(username="alice", display_name="爱丽丝", bio="做 NLP 的")
+    moderator = moderator_create(username="mod")
+    reader = UserFactory(username="bob")
+    system_user_get_or_create()
+    ApiToken.objects.create(user=author, name="cli", key_hash=ApiToken.hash_key("k"), prefix="k")
+    tag_upsert(name="normalization", description="归一化", aliases=["层归一化", "LayerNorm"])
+
+    question = question_create(
+        actor=author,
+        title="RMSNorm 和 LayerNorm 有什么区别?",
+        body="为什么 LLaMA 用 RMSNorm?",
+        tags=["normalization", "llm"],
+    )
+    with transaction.atomic():
+        locked = Question.objects.select_for_update().get(pk=question.pk)
+        revision_append(
+            post=locked,
+            author=moderator,
+            title="RMSNorm 与 LayerNorm 的区别是什么?",
+            body="为什么 LLaMA 用 RMSNorm? 公式 $y = x / \\mathrm{RMS}(x)$",
+            tags=["normalization", "llm", "llama"],
+            summary="补充公式",
+            base_revision=question.revisions.get(number=1),
+        )
+    answer = answer_create(actor=reader, question=question, body="去掉了均值中心化, 更快。")
+    with transaction.atomic():
+        locked_answer = Answer.objects.select_for_update().get(pk=answer.pk)
+        revision_append(
+            post=locked_answer, author=author, body="建议的修改", status=Revision.Status.PENDING
+        )
+    hidden_answer = answer_create(actor=author, question=question, body="已删除的回答")
+    Answer.objects.filter(pk=hidden_answer.pk).update(is_deleted=True)
+    # duplicate_of points forward, at a question with a higher id (deleted, so not public).
+    duplicate = question_make(author=reader, title="LayerNorm 和 RMSNorm 的差别?", tags=["llm"])
+    deleted = question_make(author=reader, title="被删除的问题: 什么是注意力?", tags=["llm"])
+    Question.objects.filter(pk=deleted.pk).update(status=Question.Status.DELETED)
+    Question.objects.filter(pk=duplicate.pk).update(
+        status=Question.Status.CLOSED, close_reason="duplicate", duplicate_of=deleted
+    )
+    Question.objects.filter(pk=question.pk).update(accepted_answer=answer)
+
+    comment = Comment.objects.create(
+        question=question, author=reader, body="好问题", body_html="<p>好问题</p>"
+    )
+    vote = Vote.objects.create(user=reader, question=question, value=Vote.Value.UP)
+    Flag.objects.create(user=reader, answer=hidden_answer, reason=Flag.Reason.SPAM, text="广告")
+    ModerationAction.objects.create(
+        actor=moderator,
+        action="answer_delete",
+        answer=hidden_answer,
+        reason="spam",
+        is_public=False,
+        details={"flag_count": 1, "备注": ["广告"]},
+    )
+    ModerationAction.objects.create(
+        actor=moderator, action="comment_review", comment=comment, reason="ok", is_public=True
+    )
+    ModerationAction.objects.create(
+        actor=moderator, action="user_warn", target_user=reader, reason="请礼貌", is_public=False
+    )
+    event = ReputationEvent.objects.create(
+        user=author, kind="question_upvoted", amount=10, question=question, vote=vote
+    )
+    ReputationEvent.objects.create(
+        user=author, kind="reversal", amount=-10, question=question, reverses=event
+    )
+    return {"question": question, "answer": answer, "hidden_answer": hidden_answer,
+            "duplicate": duplicate, "deleted": deleted, "author": author}  # fmt: skip
+
+
+def export(path, *args) -> list[str]:
+    call_command("export_kb", str(path), *args, stdout=io.StringIO())
+    return path.read_text(encoding="utf-8").splitlines(keepends=True)
+
+
+def records(lines: list[str]) -> list[dict]:
+    return [json.loads(line) for line in lines[1:]]
+
+
+def wipe_database() -> None:
+    """Delete every dumped row. TRUNCATE does not fire the revisions' row trigger; the deferred
+    foreign-key checks of this test's transaction must run before it (SET CONSTRAINTS)."""
+    tables = ", ".join(model._meta.db_table for model in DUMPED_MODELS)
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(f"TRUNCATE {tables} CASCADE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def import_file(path) -> None:
+    call_command("import_kb", str(path), stdout=io.StringIO())
+
+
+def test_export_import_export_gives_the_same_file(populated, tmp_path):
+    first = export(tmp_path / "first.jsonl")
+    assert {r["type"] for r in records(first)} == {t.name for t in RECORD_TYPES}
+    wipe_database()
+    assert not User.objects.exists() and not Revision.objects.exists()
+
+    import_file(tmp_path / "first.jsonl")
+    second = export(tmp_path / "second.jsonl")
+
+    assert second[1:] == first[1:]
+    assert json.loads(second[0])["exported_at"] >= json.loads(first[0])["exported_at"]
+
+
+def test_import_keeps_ids_timestamps_and_relations(populated, tmp_path):
+    question = populated["question"]
+    revisions = list(Revision.objects.order_by("pk").values_list("pk", "created_at", "number"))
+    created_at = Question.objects.get(pk=question.pk).created_at
+    export(tmp_path / "dump.jsonl")
+    wipe_database()
+    import_file(tmp_path / "dump.jsonl")
+
+    imported = Question.objects.get(pk=question.pk)
+    assert imported.created_at == created_at
+    assert imported.accepted_answer_id == populated["answer"].pk
+    assert Question.objects.get(pk=populated["duplicate"].pk).duplicate_of_id == (
+        populated["deleted"].pk
+    )
+    assert sorted(imported.tags.values_list("name", flat=True)) == ["llama", "llm", "normalization"]
+    assert set(TagAlias.objects.values_list("name", flat=True)) == {"层归一化", "LayerNorm"}
+    assert User.objects.get(username="mod").groups.filter(name="moderators").exists()
+    assert list(Revision.objects.order_by("pk").values_list("pk", "created_at", "number")) == (
+        revisions
+    )
+    assert Revision.objects.get(question=question, number=2).base_revision.number == 1
+
+
+def test_import_resets_id_sequences(populated, tmp_path):
+    export(tmp_path / "dump.jsonl")
+    highest = Question.objects.order_by("-pk").first().pk
+    wipe_database()
+    import_file(tmp_path / "dump.jsonl")
+
+    newer = question_make(author=User.objects.get(username="bob"), tags=["llm"])
+    assert newer.pk > highest
+    assert newer.revisions.get().pk > Revision.objects.exclude(question=newer).order_by("-pk")[0].pk
+
+
+def test_export_leaves_out_password_hashes_and_import_makes_them_unusable(populated, tmp_path):
+    lines = export(tmp_path / "dump.jsonl")
+    users = [r for r in records(lines) if r["type"] == "user"]
+    assert users and all("password" not in user for user in users)
+    assert json.loads(lines[0])["with_credentials"] is False
+    wipe_database()
+    import_file(tmp_path / "dump.jsonl")
+
+    alice = User.objects.get(username="alice")
+    assert not alice.has_usable_password()
+    assert not alice.check_password(PASSWORD)
+
+
+def test_export_with_credentials_keeps_password_hashes(populated, tmp_path):
+    hashes = dict(User.objects.values_list("username", "password"))
+    lines = export(tmp_path / "dump.jsonl", "--with-credentials")
+    users = [r for r in records(lines) if r["type"] == "user"]
+    assert {user["username"]: user["password"] for user in users} == hashes
+    wipe_database()
+    import_file(tmp_path / "dump.jsonl")
+
+    assert User.objects.get(username="alice").check_password(PASSWORD)
+    assert export(tmp_path / "again.jsonl", "--with-credentials")[1:] == lines[1:]
+
+
+def test_export_holds_no_tokens_or_sessions(populated, tmp_path):
+    text = "".join(export(tmp_path / "dump.jsonl", "--with-credentials"))
+    assert ApiToken.hash_key("k") not in text
+    assert '"key_hash"' not in text and '"session' not in text
+
+
+def test_header_names_format_version_and_licence(populated, tmp_path):
+    header = json.loads(export(tmp_path / "dump.jsonl", "--site-url", "https://mj.test/")[0])
+    assert (header["type"], header["format"], header["version"]) == ("header", "mianjing-dump", 1)
+    assert header["licence"] == "CC BY-SA 4.0"
+    assert header["licence_url"] == "https://creativecommons.org/licenses/by-sa/4.0/"
+    assert header["attribution"]["site_url"] == "https://mj.test/"
+    assert "author" in header["attribution"]["how_to_attribute"]
+    assert header["exported_at"].endswith("Z")
+
+
+def test_records_come_in_dependency_order_sorted_by_id_with_sorted_keys(populated, tmp_path):
+    lines = export(tmp_path / "dump.jsonl")
+    order = [t.name for t in RECORD_TYPES]
+    keys = [(order.index(r["type"]), r["id"]) for r in records(lines)]
+    assert keys == sorted(keys)
+    for line in lines:
+        record = json.loads(line)
+        assert list(record) == sorted(record)
+        assert line == json.dumps(record, ensure_ascii=False, sort_keys=True,
+                                  separators=(",", ":")) + "\n"  # fmt: skip
+
+
+# --- Refusals: exit code 2, nothing written -------------------------------------------------
+
+
+def _first(lines, kind) -> int:
+    """Index in `lines` of the first record of a type (line number = index + 1)."""
+    return next(i for i, line in enumerate(lines) if json.loads(line)["type"] == kind)
+
+
+def _edit(lines, kind, change) -> tuple[list[str], int]:
+    index = _first(lines, kind)
+    record = json.loads(lines[index])
+    change(record)
+    lines[index] = json.dumps(record, ensure_ascii=False) + "\n"
+    return lines, index + 1
+
+
+def _header(change):
+    def edit(lines):
+        header = json.loads(lines[0])
+        change(header)
+        lines[0] = json.dumps(header) + "\n"
+        return lines, 1
+
+    return edit
+
+
+def _replace_line(kind, text):
+    def edit(lines):
+        index = _first(lines, kind)
+        lines[index] = text
+        return lines, index + 1
+
+    return edit
+
+
+def _move_first_user_to_end(lines):
+    index = _first(lines, "user")
+    lines.append(lines.pop(index))
+    return lines, len(lines)
+
+
+BAD_DUMPS = {
+    "bad json": (_replace_line("question", '{"type": "question", "id": 1,\n'), "not valid JSON"),
+    "not an object": (_replace_line("tag", "[1, 2]\n"), "must be a JSON object"),
+    "empty line": (_replace_line("answer", "\n"), "empty line"),
+    "unknown version": (_header(lambda h: h.update(version=2)), "unsupported version 2"),
+    "unknown format": (_header(lambda h: h.update(format="stackexchange")), "not a mianjing"),
+    "public dump": (_header(lambda h: h.update(scope="public")), "only a full dump"),
+    "no header": (lambda lines: (lines[1:], 1), "first line must be the header"),
+    "unknown type": (
+        lambda lines: _edit(lines, "comment", lambda r: r.update(type="badge")),
+        "unknown record type 'badge'",
+    ),
+    "missing field": (
+        lambda lines: _edit(lines, "question", lambda r: r.pop("title")),
+        "question record lacks title",
+    ),
+    "unknown field": (
+        lambda lines: _edit(lines, "answer", lambda r: r.update(karma=3)),
+        "unknown fields karma",
+    ),
+    "bad timestamp": (
+        lambda lines: _edit(lines, "revision", lambda r: r.update(created_at="昨天")),
+        "created_at must be an ISO 8601 timestamp",
+    ),
+    "bad choice": (
+        lambda lines: _edit(lines, "vote", lambda r: r.update(value=5)),
+        "value must be one of 1, -1",
+    ),
+    "string for a number": (
+        lambda lines: _edit(lines, "answer", lambda r: r.update(score="7")),
+        "score must be an integer",
+    ),
+    "number out of range": (
+        lambda lines: _edit(lines, "tag", lambda r: r.update(question_count=-1)),
+        "question_count is out of range",
+    ),
+    "NUL in text": (
+        lambda lines: _edit(lines, "comment", lambda r: r.update(body="好\x00问题")),
+        "body contains a NUL character",
+    ),
+    "NUL in details": (
+        lambda lines: _edit(lines, "moderation_action", lambda r: r.update(details={"a": "\x00"})),
+        "details contains a NUL character",
+    ),
+    "too long": (
+        lambda lines: _edit(lines, "tag", lambda r: r.update(name="长" * 41)),
+        "name is longer than 40 characters",
+    ),
+    "unknown tag name": (
+        lambda lines: _edit(lines, "question", lambda r: r.update(tags=["没有这个标签"])),
+        "which no tag record names",
+    ),
+    "out of order": (_move_first_user_to_end, "a user record after reputation_event records"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_DUMPS, ids=list(BAD_DUMPS))
+def test_import_refuses_bad_input_with_line_number_and_writes_nothing(populated, tmp_path, case):
+    edit, message = BAD_DUMPS[case]
+    lines, line_number = edit(export(tmp_path / "good.jsonl"))
+    (tmp_path / "bad.jsonl").write_text("".join(lines), encoding="utf-8")
+    wipe_database()
+
+    with pytest.raises(CommandError) as error:
+        import_file(tmp_path / "bad.jsonl")
+
+    assert error.value.returncode == 2
+    assert f"line {line_number}:" in str(error.value)
+    assert message.lower() in str(error.value).lower()
+    assert database_contents() == {} and not User.objects.exists()
+
+
+def test_import_refuses_a_reference_to_a_missing_row(populated, tmp_path):
+    lines, _line = _edit(export(tmp_path / "good.jsonl"), "answer",
+                         lambda r: r.update(question_id=987654))  # fmt: skip
+    (tmp_path / "bad.jsonl").write_text("".join(lines), encoding="utf-8")
+    wipe_database()
+
+    with pytest.raises(CommandError, match="987654") as error:
+        import_file(tmp_path / "bad.jsonl")
+
+    assert error.value.returncode == 2
+    assert database_contents() == {} and not User.objects.exists()
+
+
+def test_import_refuses_a_database_with_content(populated, tmp_path):
+    export(tmp_path / "dump.jsonl")
+    before = database_contents()
+
+    with pytest.raises(CommandError, match="not empty") as error:
+        import_file(tmp_path / "dump.jsonl")
+
+    assert error.value.returncode == 2
+    assert database_contents() == before
+
+
+FULL_HEADER = b'{"format":"mianjing-dump","scope":"full","type":"header","version":1}\n'
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"", "the file is empty"), (FULL_HEADER + b"\xff\xfe\n", "line 2: not UTF-8")],
+    ids=["empty file", "not utf-8"],
+)
+def test_import_refuses_unreadable_files(db, tmp_path, content, message):
+    (tmp_path / "bad.jsonl").write_bytes(content)
+    with pytest.raises(CommandError, match=message) as error:
+        import_file(tmp_path / "bad.jsonl")
+    assert error.value.returncode == 2
+
+
+def test_import_command_line_exits_with_code_2_on_an_unknown_version(tmp_path):
+    """The real command line: the header is refused before the database is touched."""
+    bad = tmp_path / "v9.jsonl"
+    bad.write_text('{"format":"mianjing-dump","scope":"full","type":"header","version":9}\n')
+    manage = Path(__file__).resolve().parents[2] / "manage.py"
+    result = subprocess.run(
+        [sys.executable, str(manage), "import_kb", str(bad)], capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert "line 1: unsupported version 9" in result.stderr
+
+
+def test_import_replaces_a_lone_system_account(populated, tmp_path):
+    export(tmp_path / "dump.jsonl")
+    wipe_database()
+    system_user_get_or_create()
+
+    import_file(tmp_path / "dump.jsonl")
+
+    assert User.objects.filter(is_system=True).count() == 1
+    assert User.objects.filter(username="alice").exists()
+
+
+# --- The public dump from the API -----------------------------------------------------------
+
+
+def api_dump(api_client) -> tuple[object, list[dict]]:
+    response = api_client.get("/api/v1/dump/")
+    body = b"".join(response.streaming_content).decode("utf-8")
+    return response, [json.loads(line) for line in body.splitlines()]
+
+
+def test_api_dump_is_json_lines_without_private_data(populated, api_client):
+    response, lines = api_dump(api_client)
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/x-ndjson")
+    assert lines[0]["scope"] == "public" and lines[0]["licence"] == "CC BY-SA 4.0"
+    by_type: dict[str, list[dict]] = {}
+    for record in lines[1:]:
+        by_type.setdefault(record["type"], []).append(record)
+    assert set(by_type) == {"user", "tag", "question", "answer", "revision", "comment",
+                            "moderation_action"}  # fmt: skip
+    assert set(by_type["user"][0]) == {"type", "id", "username", "display_name", "bio",
+                                       "reputation", "is_system", "date_joined"}  # fmt: skip
+    text = json.dumps(lines, ensure_ascii=False)
+    assert "@example.com" not in text and "pbkdf2" not in text
+
+
+def test_api_dump_leaves_out_deleted_posts_and_unreviewed_edits(populated, api_client):
+    _response, lines = api_dump(api_client)
+
+    questions = {r["id"]: r for r in lines if r["type"] == "question"}
+    assert populated["deleted"].pk not in questions
+    assert questions[populated["duplicate"].pk]["duplicate_of_id"] is None
+    assert questions[populated["question"].pk]["accepted_answer_id"] == populated["answer"].pk
+    assert populated["hidden_answer"].pk not in {r["id"] for r in lines if r["type"] == "answer"}
+    revisions = [r for r in lines if r["type"] == "revision"]
+    assert {r["status"] for r in revisions} == {"approved"}
+    assert not [r for r in revisions if r["question_id"] == populated["deleted"].pk]
+    actions = [r for r in lines if r["type"] == "moderation_action"]
+    assert [a["action"] for a in actions] == ["comment_review"]
+
+
+@pytest.mark.parametrize("question_count", [2, 20])
+def test_api_dump_query_count_does_not_grow_with_rows(
+    db, api_client, django_assert_max_num_queries, question_count
+):
+    author = UserFactory()
+    for number in range(question_count):
+        question = question_make(author=author, title=f"第 {number} 个问题: 什么是 KV cache?")
+        answer_create(actor=UserFactory(), question=question, body="缓存键和值。")
+
+    public_record_types = sum(1 for t in RECORD_TYPES if t.in_public_dump)
+    with django_assert_max_num_queries(public_record_types):
+        response, lines = api_dump(api_client)
+
+    assert response.status_code == 200
+    assert sum(1 for r in lines if r["type"] == "question") == question_count
+
+
+def test_full_export_runs_one_query_per_record_type(populated):
+    with CaptureQueriesContext(connection) as queries:
+        lines = list(dump_lines(public=False))
+    assert len(queries) == len(RECORD_TYPES)
+    assert len(lines) > len(RECORD_TYPES)
+
+
+def test_tag_question_counts_survive_the_round_trip(populated, tmp_path):
+    counts = dict(Tag.objects.values_list("name", "question_count"))
+    export(tmp_path / "dump.jsonl")
+    wipe_database()
+    import_file(tmp_path / "dump.jsonl")
+    assert dict(Tag.objects.values_list("name", "question_count")) == counts
