@@ -19,7 +19,19 @@ urlpatterns = [
         api.RevisionDetailApi.as_view(),
         name="question_revision",
     ),
+    path("questions/<int:pk>/diff/", api.RevisionDiffApi.as_view(), name="question_diff"),
+    path("questions/<int:pk>/rollback/", api.RollbackApi.as_view(), name="question_rollback"),
     path("answers/<int:pk>/", api.AnswerDetailApi.as_view(), name="answer_detail"),
+    path(
+        "answers/<int:pk>/diff/",
+        api.RevisionDiffApi.as_view(post_model=Answer),
+        name="answer_diff",
+    ),
+    path(
+        "answers/<int:pk>/rollback/",
+        api.RollbackApi.as_view(post_model=Answer),
+        name="answer_rollback",
+    ),
     path(
         "answers/<int:pk>/revisions/",
         api.RevisionListApi.as_view(post_model=Answer),
@@ -34,6 +46,8 @@ urlpatterns = [
     path("tags/<str:name>/", api.TagDetailApi.as_view(), name="tag_detail"),
     path("users/<str:username>/", api.UserDetailApi.as_view(), name="user_detail"),
     path("me/", api.MeApi.as_view(), name="me"),
+    path("me/tokens/", api.MeTokenListApi.as_view(), name="me_tokens"),
+    path("me/tokens/<int:token_id>/", api.MeTokenDetailApi.as_view(), name="me_token"),
     path("auth/token/", api.AuthTokenApi.as_view(), name="auth_token"),
     path("dump/", DumpApi.as_view(), name="dump"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
