@@ -118,3 +118,24 @@ def test_keyboard_reader_can_skip_to_content(browser, live_server, question_with
         assert page.evaluate("document.activeElement.id") == "main"
     finally:
         context.close()
+
+
+def test_pages_fit_a_phone_screen(browser, live_server, question_with_formula):
+    context = browser.new_context(viewport={"width": WIDTHS["phone"], "height": 844})
+    page = context.new_page()
+    try:
+        for path in (
+            "/",
+            "/tags/",
+            "/tags/normalization/",
+            "/users/李雷/",
+            "/search/?q=RMSNorm",
+            f"/questions/{question_with_formula.pk}/revisions/",
+            "/accounts/login/",
+            "/en/",
+        ):
+            response = page.goto(live_server.url + path)
+            assert response is not None and response.status == 200, path
+            assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS["phone"], path
+    finally:
+        context.close()
