@@ -21,7 +21,14 @@ urlpatterns = [
     ),
     path("questions/<int:pk>/diff/", api.RevisionDiffApi.as_view(), name="question_diff"),
     path("questions/<int:pk>/rollback/", api.RollbackApi.as_view(), name="question_rollback"),
+    path("questions/<int:pk>/comments/", api.CommentListApi.as_view(), name="question_comments"),
     path("answers/<int:pk>/", api.AnswerDetailApi.as_view(), name="answer_detail"),
+    path(
+        "answers/<int:pk>/comments/",
+        api.CommentListApi.as_view(post_model=Answer),
+        name="answer_comments",
+    ),
+    path("comments/<int:comment_id>/", api.CommentDetailApi.as_view(), name="comment_detail"),
     path(
         "answers/<int:pk>/diff/",
         api.RevisionDiffApi.as_view(post_model=Answer),

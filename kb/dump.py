@@ -28,6 +28,7 @@ from accounts.models import ReputationEvent, User
 from kb.models import (
     Answer,
     Comment,
+    CommentRevision,
     Flag,
     ModerationAction,
     Question,
@@ -133,6 +134,11 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         ),
     ),
     RecordType(
+        "comment_revision",
+        CommentRevision,
+        fields=_words("id comment_id number body author_id created_at"),
+    ),
+    RecordType(
         "vote",
         Vote,
         fields=_words("id user_id question_id answer_id value created_at updated_at"),
@@ -216,6 +222,8 @@ def _public_rows(name: str, queryset: QuerySet) -> tuple[QuerySet, dict[str, Exp
         queryset = queryset.filter(pk__in=public_answer_ids())
     elif name == "comment":
         queryset = queryset.filter(pk__in=public_comment_ids())
+    elif name == "comment_revision":
+        queryset = queryset.filter(comment__in=public_comment_ids())
     elif name == "revision":
         on_public_post = Q(question__in=public_question_ids()) | Q(answer__in=public_answer_ids())
         queryset = queryset.filter(on_public_post, status=Revision.Status.APPROVED)

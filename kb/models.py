@@ -80,8 +80,10 @@ class QuestionQuerySet(models.QuerySet):
         return self.exclude(hidden)
 
 
-class AnswerQuerySet(models.QuerySet):
-    def visible_to(self, viewer) -> "AnswerQuerySet":
+class SoftDeletedQuerySet(models.QuerySet):
+    """For rows with `is_deleted`: hidden ones are visible to their author and moderators."""
+
+    def visible_to(self, viewer) -> "SoftDeletedQuerySet":
         from kb.permissions import is_moderator
 
         if is_moderator(viewer):
@@ -161,7 +163,7 @@ class Answer(RenderedMarkdown):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now_add=True)
 
-    objects = AnswerQuerySet.as_manager()
+    objects = SoftDeletedQuerySet.as_manager()
 
     class Meta:
         indexes = [
@@ -268,6 +270,8 @@ class Comment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now_add=True)
 
+    objects = SoftDeletedQuerySet.as_manager()
+
     class Meta:
         ordering = ["created_at"]
         constraints = [
@@ -278,6 +282,25 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return f"Comment {self.pk}"
+
+
+class CommentRevision(models.Model):
+    """One state of a comment's text: 1 on creation, one more per edit. Append-only."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.PROTECT, related_name="revisions")
+    number = models.PositiveIntegerField()
+    body = models.TextField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "number"], name="comment_revision_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Revision {self.number} of comment {self.comment_id}"
 
 
 class Vote(models.Model):

@@ -58,3 +58,11 @@ def can_view(user, post: Question | Answer) -> bool:
     if not post_is_deleted(post):
         return True
     return user.is_authenticated and (post.author_id == user.pk or is_moderator(user))
+
+
+def can_comment(user, post: Question | Answer) -> bool:
+    """Members comment on open, visible posts; locked or deleted posts take no comments."""
+    question = post if isinstance(post, Question) else post.question
+    if not is_active_member(user) or post_is_deleted(post) or question.is_deleted:
+        return False
+    return is_moderator(user) or not (post_is_locked(post) or post_is_locked(question))

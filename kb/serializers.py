@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from kb.models import Answer, Question, Revision, Tag
+from kb.models import Answer, Comment, Question, Revision, Tag
 
 User = get_user_model()
 
@@ -213,3 +213,16 @@ class ApiTokenSerializer(serializers.Serializer):
     prefix = serializers.CharField()
     created_at = serializers.DateTimeField()
     last_used_at = serializers.DateTimeField(allow_null=True)
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = UserSummarySerializer(read_only=True)
+
+    class Meta:
+        model = Comment
+        fields = ["id", "question_id", "answer_id", "body", "body_html", "author", "is_deleted",
+                  "created_at", "updated_at"]  # fmt: skip
+
+
+class CommentWriteSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=10_000, trim_whitespace=False)

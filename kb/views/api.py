@@ -17,7 +17,8 @@ from kb import permissions as kb_permissions
 from kb.api_errors import error_body
 from kb.diff import revision_diff
 from kb.filters import QuestionFilter
-from kb.models import Answer, Question, Revision, Tag
+from kb.models import Answer, Comment, Question, Revision, Tag
+from kb.selectors.comments import comment_list
 from kb.selectors.questions import answer_list, question_get, question_list
 from kb.selectors.revisions import revision_list
 from kb.selectors.tags import tag_get, tag_list
@@ -25,6 +26,8 @@ from kb.serializers import (
     AnswerCreateSerializer,
     AnswerSerializer,
     ApiTokenSerializer,
+    CommentSerializer,
+    CommentWriteSerializer,
     MeSerializer,
     PostEditSerializer,
     QuestionCreateSerializer,
@@ -38,6 +41,7 @@ from kb.serializers import (
     UserDetailSerializer,
 )
 from kb.services.answers import answer_create
+from kb.services.comments import comment_create, comment_delete, comment_edit
 from kb.services.edits import EditConflict, post_edit, revision_rollback
 from kb.services.questions import question_create
 
@@ -356,4 +360,49 @@ class MeTokenDetailApi(APIView):
     def delete(self, request, token_id: int):
         token = get_object_or_404(ApiToken, pk=token_id, user=request.user, revoked_at__isnull=True)
         token_revoke(actor=request.user, token=token)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CommentListApi(APIView):
+    """A post's comments, oldest first; POST `{"body": …}` adds one."""
+
+    post_model: type[Question] | type[Answer] = Question
+
+    @extend_schema(responses=CommentSerializer(many=True))
+    def get(self, request, pk: int):
+        post = _post_or_404(request, self.post_model, pk)
+        comments = comment_list(viewer=request.user, post=post)
+        return Response({"results": CommentSerializer(comments, many=True).data})
+
+    @extend_schema(request=CommentWriteSerializer, responses={201: CommentSerializer})
+    def post(self, request, pk: int):
+        post = _post_or_404(request, self.post_model, pk)
+        data = _validated(CommentWriteSerializer, request)
+        comment = comment_create(actor=request.user, post=post, body=data["body"])
+        return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+
+class CommentDetailApi(APIView):
+    """PATCH `{"body": …}` within the edit window; DELETE hides the comment."""
+
+    def get_comment(self, request, comment_id: int) -> Comment:
+        comment = get_object_or_404(
+            Comment.objects.visible_to(request.user).select_related("author"),
+            pk=comment_id,
+        )
+        if comment.answer_id:
+            _answer_or_404(request, comment.answer_id)
+        else:
+            _question_or_404(request, comment.question_id)
+        return comment
+
+    @extend_schema(request=CommentWriteSerializer, responses=CommentSerializer)
+    def patch(self, request, comment_id: int):
+        comment = self.get_comment(request, comment_id)
+        data = _validated(CommentWriteSerializer, request)
+        comment = comment_edit(actor=request.user, comment=comment, body=data["body"])
+        return Response(CommentSerializer(comment).data)
+
+    def delete(self, request, comment_id: int):
+        comment_delete(actor=request.user, comment=self.get_comment(request, comment_id))
         return Response(status=status.HTTP_204_NO_CONTENT)

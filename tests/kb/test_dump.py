@@ -14,7 +14,6 @@ from accounts.models import ApiToken, ReputationEvent, User
 from kb.dump import DUMPED_MODELS, RECORD_TYPES, database_contents, dump_lines
 from kb.models import (
     Answer,
-    Comment,
     Flag,
     ModerationAction,
     Question,
@@ -24,6 +23,7 @@ from kb.models import (
     Vote,
 )
 from kb.services.answers import answer_create
+from kb.services.comments import comment_create, comment_edit
 from kb.services.questions import question_create
 from kb.services.revisions import revision_append
 from kb.services.starter import system_user_get_or_create
@@ -90,9 +90,8 @@ def populated():
     )
     Question.objects.filter(pk=question.pk).update(accepted_answer=answer)
 
-    comment = Comment.objects.create(
-        question=question, author=reader, body="好问题", body_html="<p>好问题</p>"
-    )
+    comment = comment_create(actor=reader, post=question, body="好问题")
+    comment_edit(actor=reader, comment=comment, body="好问题，值得收藏")
     vote = Vote.objects.create(user=reader, question=question, value=Vote.Value.UP)
     Flag.objects.create(user=reader, answer=hidden_answer, reason=Flag.Reason.SPAM, text="广告")
     ModerationAction.objects.create(
@@ -436,7 +435,7 @@ def test_api_dump_is_json_lines_without_private_data(populated, api_client):
     for record in lines[1:]:
         by_type.setdefault(record["type"], []).append(record)
     assert set(by_type) == {"user", "tag", "question", "answer", "revision", "comment",
-                            "moderation_action"}  # fmt: skip
+                            "comment_revision", "moderation_action"}  # fmt: skip
     assert set(by_type["user"][0]) == {"type", "id", "username", "display_name", "bio",
                                        "reputation", "is_system", "date_joined"}  # fmt: skip
     text = json.dumps(lines, ensure_ascii=False)
