@@ -196,6 +196,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "QuestionStatusEnum": "kb.models.Question.Status",
+        "RevisionStatusEnum": "kb.models.Revision.Status",
+        "FlagStatusEnum": "kb.models.Flag.Status",
+    },
     # `check --deploy` is about deployment safety; the schema's own warnings are for
     # `manage.py spectacular --validate --fail-on-warn`.
     "ENABLE_DJANGO_DEPLOY_CHECK": False,

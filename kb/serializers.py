@@ -1,6 +1,8 @@
 """API representations (output). Writes validate an input serializer, then call a service."""
 
 from django.contrib.auth import get_user_model
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from kb.models import Answer, Comment, Question, Revision, Tag
@@ -52,6 +54,7 @@ class TagSerializer(serializers.ModelSerializer):
         return [alias.name for alias in tag.aliases.all()]
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class TagNameField(serializers.RelatedField):
     def to_representation(self, tag) -> str:
         return tag.name
@@ -226,3 +229,20 @@ class CommentSerializer(serializers.ModelSerializer):
 
 class CommentWriteSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=10_000, trim_whitespace=False)
+
+
+class EditResultSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["saved", "merged", "pending"])
+    revision = RevisionSerializer()
+
+
+class TokenCreatedSerializer(ApiTokenSerializer):
+    token = serializers.CharField(help_text="The key. Shown this once; only its hash is stored.")
+
+
+class CommentListSerializer(serializers.Serializer):
+    results = CommentSerializer(many=True)
+
+
+class TokenListSerializer(serializers.Serializer):
+    results = ApiTokenSerializer(many=True)
