@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from kb.models import Answer
 from kb.views import api
 from kb.views.api_dump import DumpApi
+from kb.views.api_search import SearchApi, SimilarQuestionApi
 
 app_name = "api"
 
@@ -57,6 +58,8 @@ urlpatterns = [
     path("me/tokens/<int:token_id>/", api.MeTokenDetailApi.as_view(), name="me_token"),
     path("auth/token/", api.AuthTokenApi.as_view(), name="auth_token"),
     path("dump/", DumpApi.as_view(), name="dump"),
+    path("search/", SearchApi.as_view(), name="search"),
+    path("search/similar/", SimilarQuestionApi.as_view(), name="search_similar"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -7,6 +7,8 @@ The current title/body/tags of a post are a copy of its newest approved Revision
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -138,6 +140,7 @@ class Question(RenderedMarkdown):
             models.Index(fields=["-last_activity_at"], name="question_active"),
             models.Index(fields=["-score", "-created_at"], name="question_top"),
             models.Index(fields=["author", "-created_at"], name="question_author"),
+            GinIndex(fields=["title"], opclasses=["gin_trgm_ops"], name="question_title_trgm"),
         ]
 
     def __str__(self) -> str:
@@ -424,3 +427,49 @@ class ModerationAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} by {self.actor_id}"
+
+
+class QuestionSearch(models.Model):
+    """A question's search document (title A, tags B, body C, live answers D), kept by
+    kb.services.search_index in the transaction that changes the content. A table of its own, so
+    reading questions never loads a tsvector."""
+
+    question = models.OneToOneField(
+        Question, on_delete=models.CASCADE, primary_key=True, related_name="search"
+    )
+    vector = SearchVectorField()
+    search_version = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [GinIndex(fields=["vector"], name="question_search_vector")]
+
+    def __str__(self) -> str:
+        return f"Search document of question {self.question_id}"
+
+
+class AnswerSearch(models.Model):
+    """An answer's search document: its question's title (A) and tags (B), its body (C)."""
+
+    answer = models.OneToOneField(
+        Answer, on_delete=models.CASCADE, primary_key=True, related_name="search"
+    )
+    vector = SearchVectorField()
+    search_version = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [GinIndex(fields=["vector"], name="answer_search_vector")]
+
+    def __str__(self) -> str:
+        return f"Search document of answer {self.answer_id}"
+
+
+class SearchWord(models.Model):
+    """An English word that occurs in indexed text: the lexicon typo correction looks in."""
+
+    word = models.CharField(max_length=40, unique=True)
+
+    class Meta:
+        indexes = [GinIndex(fields=["word"], opclasses=["gin_trgm_ops"], name="searchword_trgm")]
+
+    def __str__(self) -> str:
+        return self.word

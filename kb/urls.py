@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
 from kb.views import html
+from kb.views.search import search_page
 
 app_name = "kb"
 
@@ -17,5 +18,5 @@ urlpatterns = [
     path("tags/", html.tag_list, name="tag_list"),
     path("tags/<str:name>/", html.tag_detail, name="tag_detail"),
     path("users/<str:username>/", html.user_detail, name="user_detail"),
-    path("search/", html.search, name="search"),
+    path("search/", search_page, name="search"),
 ]

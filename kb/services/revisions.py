@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from kb import markdown
 from kb.models import Answer, Question, Revision, Tag
+from kb.services.search_index import search_index_post
 from kb.services.tags import tags_resolve
 
 
@@ -66,6 +67,7 @@ def revision_make_current(*, post: Question | Answer, revision: Revision) -> Non
     else:
         Question.objects.filter(pk=post.question_id).update(last_activity_at=now)
     post.save(update_fields=fields)
+    search_index_post(post=post)  # same transaction: the vector never lags the content
 
 
 def tags_recount(*, tag_ids: set[int]) -> None:

@@ -480,7 +480,7 @@ def test_search_finds_questions_by_title_or_body_with_every_term(client):
     assert response.status_code == 200
     assert set(question_titles(response)) == {by_title.title, by_body.title}
     assert "2 个" in html_of(response)
-    assert question_titles(client.get("/search/", {"q": "RMSNorm LLaMA"})) == [by_body.title]
+    assert question_titles(client.get("/search/", {"q": "RMSNorm LLaMA"}))[0] == by_body.title
 
 
 def test_search_without_a_query_shows_the_form(client):

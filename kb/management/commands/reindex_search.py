@@ -1,0 +1,34 @@
+import time
+
+from django.core.management.base import BaseCommand
+
+from kb.search import SEARCH_VERSION
+from kb.services.search_index import REINDEX_BATCH_SIZE, search_reindex
+
+
+class Command(BaseCommand):
+    help = (
+        "Segment questions and answers whose search document is missing or was made by another "
+        "version of the segmenter, dictionary or stop list (--all: every post, and rebuild the "
+        "lexicon of English words)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--all", action="store_true", help="re-segment every post")
+        parser.add_argument("--batch-size", type=int, default=REINDEX_BATCH_SIZE)
+
+    def handle(self, *args, **options):
+        started = time.monotonic()
+        verbose = options["verbosity"] > 1
+
+        def progress(done: int, total: int) -> None:
+            if verbose:
+                self.stdout.write(f"  {done}/{total} questions")
+
+        written = search_reindex(
+            everything=options["all"], batch_size=max(1, options["batch_size"]), progress=progress
+        )
+        self.stdout.write(
+            f"Search index: {written} documents written in {time.monotonic() - started:.1f}s "
+            f"(search_version {SEARCH_VERSION})."
+        )

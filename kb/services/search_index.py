@@ -1,0 +1,143 @@
+"""Keep search vectors in step with content.
+
+`search_index_post` runs inside the transaction that changes a post (kb.services.revisions calls it
+from revision_make_current; deleting or restoring an answer must call it too), so a search never
+sees content without its vector. A question's vector holds its answers (weight D) and an answer's
+vector holds its question's title and tags, so indexing either re-segments the question and all
+its answers together. The segmentation itself is kb/search.py.
+"""
+
+from collections.abc import Callable, Iterable
+
+from django.db import connection, transaction
+from django.db.models import Prefetch, Q
+
+from kb.models import Answer, AnswerSearch, Question, QuestionSearch, SearchWord, Tag
+from kb.search import SEARCH_VERSION, answer_document, question_document
+
+REINDEX_BATCH_SIZE = 200
+
+
+def search_index_post(*, post: Question | Answer) -> None:
+    """Re-index a post after its content changed (a new current revision, an answer deleted or
+    restored): the question and all its answers."""
+    question_id = post.pk if isinstance(post, Question) else post.question_id
+    search_index_questions(question_ids=[question_id])
+
+
+def search_index_questions(*, question_ids: Iterable[int]) -> int:
+    """Segment these questions and their answers and store their vectors (six queries for any
+    number of questions). Returns the number of rows written.
+
+    A row is only written if it has not changed since it was read here (the question's
+    last_activity_at, the answer's revision_count): a concurrent edit indexes its own content, and
+    a slower reindex must not put the older text back."""
+    ids = sorted(set(question_ids))
+    if not ids:
+        return 0
+    questions = list(
+        Question.objects.filter(pk__in=ids)
+        .only("pk", "title", "body", "last_activity_at")
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name").only("name")))
+    )
+    answers_by_question: dict[int, list[Answer]] = {}
+    for answer in (
+        Answer.objects.filter(question_id__in=ids)
+        .only("pk", "question_id", "body", "is_deleted", "revision_count")
+        .order_by("question_id", "-score", "pk")
+    ):
+        answers_by_question.setdefault(answer.question_id, []).append(answer)
+
+    question_rows, answer_rows, words = [], [], set()
+    for question in questions:
+        tags = [tag.name for tag in question.tags.all()]
+        answers = answers_by_question.get(question.pk, [])
+        document = question_document(
+            title=question.title,
+            tags=tags,
+            body=question.body,
+            answers=[answer.body for answer in answers if not answer.is_deleted],
+        )
+        question_rows.append((question.pk, document.vector, question.last_activity_at))
+        words |= document.latin_words
+        for answer in answers:
+            document = answer_document(question_title=question.title, tags=tags, body=answer.body)
+            answer_rows.append((answer.pk, document.vector, answer.revision_count))
+            words |= document.latin_words
+    written = _write_vectors(Question, "last_activity_at", "timestamptz", question_rows)
+    written += _write_vectors(Answer, "revision_count", "integer", answer_rows)
+    search_words_add(words=words)
+    return written
+
+
+def _write_vectors(model, guard: str, guard_type: str, rows: list[tuple]) -> int:
+    """Upsert (post id, vector literal, guard value) rows into the post model's search table."""
+    if not rows:
+        return 0
+    search_model = QuestionSearch if model is Question else AnswerSearch
+    key = search_model._meta.pk.column
+    values = ", ".join([f"(%s::bigint, %s::tsvector, %s::{guard_type})"] * len(rows))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {search_model._meta.db_table} ({key}, vector, search_version) "  # noqa: S608
+            f"SELECT v.id, v.vector, %s FROM (VALUES {values}) AS v(id, vector, guard) "
+            f"JOIN {model._meta.db_table} AS post ON post.id = v.id AND post.{guard} = v.guard "
+            f"ON CONFLICT ({key}) DO UPDATE SET vector = EXCLUDED.vector, "
+            "search_version = EXCLUDED.search_version",
+            [SEARCH_VERSION] + [value for row in rows for value in row],
+        )
+        return cursor.rowcount
+
+
+def search_words_add(*, words: Iterable[str]) -> None:
+    """Remember English words that occur in indexed text, for typo correction. Sorted, so two
+    transactions adding the same new words take their locks in the same order."""
+    words = sorted(set(words))
+    if not words:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {SearchWord._meta.db_table} (word) "  # noqa: S608
+            "SELECT word FROM unnest(%s::text[]) AS word ORDER BY word "
+            "ON CONFLICT (word) DO NOTHING",
+            [words],
+        )
+
+
+def stale_question_ids() -> list[int]:
+    """Questions whose search document, or one of whose answers' documents, is missing or was
+    made by another version of the segmenter, dictionary or stop list."""
+    fresh_questions = QuestionSearch.objects.filter(search_version=SEARCH_VERSION)
+    fresh_answers = AnswerSearch.objects.filter(search_version=SEARCH_VERSION)
+    stale_answers = Answer.objects.exclude(pk__in=fresh_answers.values("answer_id"))
+    return list(
+        Question.objects.filter(
+            ~Q(pk__in=fresh_questions.values("question_id"))
+            | Q(pk__in=stale_answers.values("question_id"))
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def search_reindex(
+    *,
+    everything: bool = False,
+    batch_size: int = REINDEX_BATCH_SIZE,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Re-segment stale rows (or every row, rebuilding the word lexicon too), one transaction per
+    batch of questions. Returns the number of rows written; `progress(done, total)` after each
+    batch."""
+    if everything:
+        SearchWord.objects.all().delete()
+        ids = list(Question.objects.order_by("pk").values_list("pk", flat=True))
+    else:
+        ids = stale_question_ids()
+    written = 0
+    for start in range(0, len(ids), batch_size):
+        with transaction.atomic():
+            written += search_index_questions(question_ids=ids[start : start + batch_size])
+        if progress:
+            progress(min(start + batch_size, len(ids)), len(ids))
+    return written
