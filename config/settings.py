@@ -237,4 +237,25 @@ MIANJING = {
     "MAX_TAGS": 5,
     "COMMENT_EDIT_SECONDS": 300,
     "SYSTEM_USERNAME": "mianjing",
+    # Voting (kb/services/votes.py); a "day" is a calendar day in TIME_ZONE.
+    "VOTES_PER_DAY": 40,
+    "VOTE_CHANGE_WINDOW_SECONDS": 5 * 60,  # then locked until the post is edited again
+    # Reputation ledger amounts (kb/services/reputation.py); reversals use the recorded amount.
+    "REPUTATION_QUESTION_UPVOTED": 10,
+    "REPUTATION_ANSWER_UPVOTED": 10,
+    "REPUTATION_DOWNVOTED": -2,
+    "REPUTATION_DOWNVOTE_CAST": -1,  # casting a downvote on an answer
+    "REPUTATION_ANSWER_ACCEPTED": 15,
+    "REPUTATION_ACCEPTED_AN_ANSWER": 2,
+    "REPUTATION_EDIT_APPROVED": 2,
+    "REPUTATION_SPAM_REMOVED": -100,
+    "REPUTATION_DAILY_CAP": 200,  # on reputation earned from upvotes; accepts are exempt
+    "REPUTATION_GRANT_MAX": 100_000,  # largest single grant_reputation bonus
+    # Privilege thresholds (kb/privileges.py), scaled for a young community.
+    "PRIVILEGE_UPVOTE": 15,
+    "PRIVILEGE_COMMENT": 50,
+    "PRIVILEGE_DOWNVOTE": 125,
+    "PRIVILEGE_REVIEW_EDITS": 500,
+    "PRIVILEGE_EDIT_DIRECTLY": 1000,
+    "PRIVILEGE_CLOSE_VOTE": 1500,
 }

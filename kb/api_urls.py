@@ -2,7 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from kb.models import Answer
-from kb.views import api
+from kb.views import api, api_votes
 from kb.views.api_dump import DumpApi
 from kb.views.api_search import SearchApi, SimilarQuestionApi
 
@@ -11,6 +11,7 @@ app_name = "api"
 urlpatterns = [
     path("questions/", api.QuestionListApi.as_view(), name="question_list"),
     path("questions/<int:pk>/", api.QuestionDetailApi.as_view(), name="question_detail"),
+    path("questions/<int:pk>/vote/", api_votes.VoteApi.as_view(), name="question_vote"),
     path(
         "questions/<int:pk>/answers/", api.QuestionAnswerListApi.as_view(), name="question_answers"
     ),
@@ -24,6 +25,12 @@ urlpatterns = [
     path("questions/<int:pk>/rollback/", api.RollbackApi.as_view(), name="question_rollback"),
     path("questions/<int:pk>/comments/", api.CommentListApi.as_view(), name="question_comments"),
     path("answers/<int:pk>/", api.AnswerDetailApi.as_view(), name="answer_detail"),
+    path(
+        "answers/<int:pk>/vote/",
+        api_votes.VoteApi.as_view(post_model=Answer),
+        name="answer_vote",
+    ),
+    path("answers/<int:pk>/accept/", api_votes.AcceptApi.as_view(), name="answer_accept"),
     path(
         "answers/<int:pk>/comments/",
         api.CommentListApi.as_view(post_model=Answer),
@@ -53,6 +60,11 @@ urlpatterns = [
     path("tags/", api.TagListApi.as_view(), name="tag_list"),
     path("tags/<str:name>/", api.TagDetailApi.as_view(), name="tag_detail"),
     path("users/<str:username>/", api.UserDetailApi.as_view(), name="user_detail"),
+    path(
+        "users/<str:username>/reputation/",
+        api_votes.UserReputationApi.as_view(),
+        name="user_reputation",
+    ),
     path("me/", api.MeApi.as_view(), name="me"),
     path("me/tokens/", api.MeTokenListApi.as_view(), name="me_tokens"),
     path("me/tokens/<int:token_id>/", api.MeTokenDetailApi.as_view(), name="me_token"),

@@ -1,7 +1,9 @@
 """May this user do that? Predicates `can_<verb>(user, obj)`, asked by views and services alike."""
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from kb import privileges
 from kb.models import Answer, Question
 
 MODERATOR_GROUP = "moderators"
@@ -47,10 +49,15 @@ def can_answer(user, question: Question) -> bool:
 
 
 def can_edit_directly(user, post: Question | Answer) -> bool:
-    """The author and moderators save edits at once; others' edits wait for review."""
+    """The author, moderators and members with the edit-directly privilege save edits at once;
+    others' edits wait for review."""
     if not is_active_member(user) or post_is_deleted(post) or post_is_locked(post):
         return is_moderator(user) and not post_is_deleted(post)
-    return post.author_id == user.pk or is_moderator(user)
+    return (
+        post.author_id == user.pk
+        or is_moderator(user)
+        or privileges.has_privilege(user, privileges.EDIT_DIRECTLY)
+    )
 
 
 def can_view(user, post: Question | Answer) -> bool:
@@ -58,6 +65,53 @@ def can_view(user, post: Question | Answer) -> bool:
     if not post_is_deleted(post):
         return True
     return user.is_authenticated and (post.author_id == user.pk or is_moderator(user))
+
+
+def vote_refusal(user, post: Question | Answer, value: int | None) -> str | None:
+    """Why `user` may not vote `value` (1 or -1; None to retract) on `post`, or None if they may.
+    Nobody votes on their own, deleted or locked posts; voting up and down need the privileges
+    (moderators hold every privilege); retracting needs none."""
+    if not is_active_member(user):
+        return _("Log in to vote.")
+    if post.author_id == user.pk:
+        return _("You cannot vote on your own post.")
+    question = post if isinstance(post, Question) else post.question
+    if post_is_deleted(post) or question.is_deleted:
+        return _("This post is deleted.")
+    if post_is_locked(post) or post_is_locked(question):
+        return _("This post is locked.")
+    if value is not None:
+        code = privileges.UPVOTE if value > 0 else privileges.DOWNVOTE
+        if not privileges.has_privilege(user, code):
+            message = (
+                _("Voting up needs %(n)d reputation.")
+                if value > 0
+                else _("Voting down needs %(n)d reputation.")
+            )
+            return message % {"n": privileges.threshold(code)}
+    return None
+
+
+def can_vote(user, post: Question | Answer, value: int = 1) -> bool:
+    return vote_refusal(user, post, value) is None
+
+
+def accept_refusal(user, question: Question) -> str | None:
+    """Why `user` may not accept (or unaccept) an answer to `question`, or None: only the asker
+    may, on a question that is neither deleted nor locked."""
+    if not is_active_member(user):
+        return _("Log in to accept an answer.")
+    if question.author_id != user.pk:
+        return _("Only the asker can accept an answer.")
+    if question.is_deleted:
+        return _("This post is deleted.")
+    if post_is_locked(question):
+        return _("This post is locked.")
+    return None
+
+
+def can_accept(user, question: Question) -> bool:
+    return accept_refusal(user, question) is None
 
 
 def can_comment(user, post: Question | Answer) -> bool:

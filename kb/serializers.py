@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from kb.models import Answer, Comment, Question, Revision, Tag
+from kb.privileges import privileges_of
 
 User = get_user_model()
 
@@ -35,12 +36,29 @@ class UserDetailSerializer(UserSummarySerializer):
         ]
 
 
+class PrivilegeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    reputation = serializers.IntegerField(source="threshold", allow_null=True)
+    granted = serializers.BooleanField()
+
+
 class MeSerializer(UserDetailSerializer):
     is_moderator = serializers.BooleanField(read_only=True)
+    privileges = serializers.SerializerMethodField()
 
     class Meta:
         model = User
-        fields = UserDetailSerializer.Meta.fields + ["email", "preferred_language", "is_moderator"]
+        fields = UserDetailSerializer.Meta.fields + [
+            "email",
+            "preferred_language",
+            "is_moderator",
+            "privileges",
+        ]
+
+    @extend_schema_field(PrivilegeSerializer(many=True))
+    def get_privileges(self, user) -> list[dict]:
+        return PrivilegeSerializer(privileges_of(user), many=True).data
 
 
 class TagSerializer(serializers.ModelSerializer):

@@ -97,7 +97,12 @@ def merge_edit(*, base: PostContent, theirs: PostContent, yours: PostContent):
 
 
 def _locked_post(post: Question | Answer) -> Question | Answer:
-    return type(post).objects.select_for_update().get(pk=post.pk)
+    """Lock in the order every writer uses (kb.services.reputation): an answer's question first
+    (the edit also touches its activity time), FOR NO KEY UPDATE."""
+    if isinstance(post, Answer):
+        questions = Question.objects.select_for_update(no_key=True)
+        list(questions.filter(pk=post.question_id).values("pk"))
+    return type(post).objects.select_for_update(no_key=True).get(pk=post.pk)
 
 
 def _check_may_edit(actor, post: Question | Answer) -> None:

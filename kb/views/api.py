@@ -229,7 +229,7 @@ class MeApi(APIView):
     @extend_schema(responses=MeSerializer)
     def get(self, request):
         user = _users_with_counts().get(pk=request.user.pk)
-        user.is_moderator = kb_permissions.is_moderator(request.user)
+        user.is_moderator = user._is_moderator = kb_permissions.is_moderator(request.user)
         return Response(MeSerializer(user).data)
 
 
