@@ -127,6 +127,7 @@ AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.lockout"  # our page, saying when to retry
 
 # --- Email: console by default, SMTP when EMAIL_HOST is set ---
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")

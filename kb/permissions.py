@@ -120,3 +120,14 @@ def can_comment(user, post: Question | Answer) -> bool:
     if not is_active_member(user) or post_is_deleted(post) or question.is_deleted:
         return False
     return is_moderator(user) or not (post_is_locked(post) or post_is_locked(question))
+
+
+def can_edit(user, post: Question | Answer) -> bool:
+    """May propose or save an edit at all (kb.services.edits checks the same): members, on posts
+    that are neither deleted nor locked; moderators always."""
+    if not is_active_member(user):
+        return False
+    if is_moderator(user):
+        return True
+    question = post if isinstance(post, Question) else post.question
+    return not (post_is_deleted(post) or question.is_deleted or post_is_locked(post))

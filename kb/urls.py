@@ -1,21 +1,35 @@
 from django.urls import path, re_path
 
-from kb.views import html
+from kb.views import html, html_edit
 from kb.views.search import search_page
 
 app_name = "kb"
 
 urlpatterns = [
     path("", html.home, name="home"),
-    # Before question_detail, whose optional slug would otherwise swallow "revisions".
+    path("questions/ask/", html_edit.ask, name="ask"),
+    # Before question_detail, whose optional slug would otherwise swallow "revisions", "edit"...
     path("questions/<int:pk>/revisions/", html.question_history, name="question_history"),
+    path("questions/<int:pk>/edit/", html_edit.question_edit, name="question_edit"),
+    path("questions/<int:pk>/diff/", html_edit.question_diff, name="question_diff"),
+    path("questions/<int:pk>/rollback/", html_edit.question_rollback, name="question_rollback"),
+    path("questions/<int:pk>/answers/", html_edit.answer_add, name="answer_add"),
+    path("questions/<int:pk>/comments/", html_edit.question_comment_add, name="question_comment"),
     re_path(
         r"^questions/(?P<pk>\d+)/(?:(?P<slug>[^/]+)/)?$",
         html.question_detail,
         name="question_detail",
     ),
     path("answers/<int:pk>/revisions/", html.answer_history, name="answer_history"),
+    path("answers/<int:pk>/edit/", html_edit.answer_edit, name="answer_edit"),
+    path("answers/<int:pk>/diff/", html_edit.answer_diff, name="answer_diff"),
+    path("answers/<int:pk>/rollback/", html_edit.answer_rollback, name="answer_rollback"),
+    path("answers/<int:pk>/comments/", html_edit.answer_comment_add, name="answer_comment"),
+    path("comments/<int:comment_id>/edit/", html_edit.comment_edit_view, name="comment_edit"),
+    path("comments/<int:comment_id>/delete/", html_edit.comment_delete_view, name="comment_delete"),
+    path("preview/", html_edit.markdown_preview, name="markdown_preview"),
     path("tags/", html.tag_list, name="tag_list"),
+    path("tags/autocomplete/", html_edit.tag_autocomplete, name="tag_autocomplete"),
     path("tags/<str:name>/", html.tag_detail, name="tag_detail"),
     path("users/<str:username>/", html.user_detail, name="user_detail"),
     path("search/", search_page, name="search"),

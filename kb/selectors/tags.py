@@ -1,4 +1,4 @@
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Case, Prefetch, QuerySet, Value, When
 
 from kb.models import Tag, TagAlias
 
@@ -20,3 +20,26 @@ def tag_get(*, name: str) -> Tag:
             raise Tag.DoesNotExist(name)
         tag = tag_list().get(pk=alias.tag_id)
     return tag
+
+
+def tag_suggestions(*, text: str, limit: int = 10) -> list[dict]:
+    """Tags for an autocomplete box: names or aliases containing `text`, those that start with it
+    first, then by popularity; the most popular tags for empty text (two queries at most)."""
+    text = text.strip().lower()[:40]
+    starts = Case(When(name__istartswith=text, then=Value(0)), default=Value(1))
+    tags = Tag.objects.filter(name__icontains=text).order_by(starts, "-question_count", "name")
+    found = {t.pk: {"name": t.name, "count": t.question_count, "alias": ""} for t in tags[:limit]}
+    if text and len(found) < limit:
+        alias_starts = Case(When(name__istartswith=text, then=Value(0)), default=Value(1))
+        aliases = (
+            TagAlias.objects.filter(name__icontains=text)
+            .exclude(tag_id__in=found)
+            .select_related("tag")
+            .order_by(alias_starts, "-tag__question_count", "name")
+        )
+        for alias in aliases[: limit - len(found)]:
+            found.setdefault(
+                alias.tag_id,
+                {"name": alias.tag.name, "count": alias.tag.question_count, "alias": alias.name},
+            )
+    return list(found.values())

@@ -8,9 +8,15 @@ from django.utils.translation import get_language_from_path
 register = template.Library()
 
 
+# Addresses under /questions/<id>/ that a slug must not take (kb/urls.py).
+RESERVED_SLUGS = {"revisions", "edit", "diff", "rollback", "answers", "comments"}
+
+
 def question_slug(title: str) -> str:
-    """The slug that follows a question's id in its canonical address (Chinese kept as is)."""
-    return slugify(title, allow_unicode=True)[:80].strip("-")
+    """The slug that follows a question's id in its canonical address (Chinese kept as is); empty
+    when the title would spell one of the question's own pages, e.g. a title "Rollback"."""
+    slug = slugify(title, allow_unicode=True)[:80].strip("-")
+    return "" if slug in RESERVED_SLUGS else slug
 
 
 def question_url(question) -> str:

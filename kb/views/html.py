@@ -5,11 +5,21 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from kb import markdown
-from kb.models import Answer, Question, Tag
-from kb.permissions import post_is_locked
+from kb.forms import AnswerForm, CommentForm, RollbackForm
+from kb.models import Answer, Question, Revision, Tag
+from kb.permissions import (
+    can_answer,
+    can_comment,
+    can_edit,
+    can_edit_directly,
+    is_moderator,
+    post_is_locked,
+)
+from kb.selectors.comments import comments_for_question_page
 from kb.selectors.questions import (
     QUESTION_TABS,
     answer_get,
@@ -22,6 +32,7 @@ from kb.selectors.questions import (
 from kb.selectors.revisions import revision_list
 from kb.selectors.tags import tag_get
 from kb.selectors.tags import tag_list as tag_list_select
+from kb.services.comments import comment_is_editable
 from kb.templatetags.kb_pages import question_slug, question_url
 
 QUESTIONS_PER_PAGE = 30
@@ -66,7 +77,45 @@ def question_detail(request: HttpRequest, pk: int, slug: str | None = None) -> H
     canonical_slug = question_slug(question.title)
     if slug is not None and slug != canonical_slug:
         return redirect(question_url(question), permanent=True)
-    answers = list(answer_list(viewer=request.user, question=question))
+    return question_page(request, question)
+
+
+def _comment_key(post: Question | Answer) -> str:
+    return f"{'question' if isinstance(post, Question) else 'answer'}-{post.pk}"
+
+
+def question_page(
+    request: HttpRequest,
+    question: Question,
+    *,
+    answer_form: AnswerForm | None = None,
+    answer_preview: str = "",
+    failed_comment: tuple[Question | Answer, CommentForm] | None = None,
+) -> HttpResponse:
+    """The question page; the answer and comment views render it again, with their bound form
+    and its errors, when the input is refused, so nothing typed is lost."""
+    viewer = request.user
+    answers = list(answer_list(viewer=viewer, question=question))
+    comments = comments_for_question_page(viewer=viewer, question=question)
+    failed_key = _comment_key(failed_comment[0]) if failed_comment else None
+    moderator = is_moderator(viewer)
+    for post in (question, *answers):
+        if isinstance(post, Answer):
+            post.question = question  # the permission checks below read it: no query per answer
+        key = _comment_key(post)
+        post.viewer_can_edit = can_edit(viewer, post)
+        post.viewer_can_comment = can_comment(viewer, post)
+        post.comment_list = comments["question" if isinstance(post, Question) else "answer"].get(
+            post.pk, []
+        )
+        for comment in post.comment_list:
+            comment.viewer_can_edit = comment_is_editable(actor=viewer, comment=comment)
+            comment.viewer_can_delete = not comment.is_deleted and (
+                moderator or comment.author_id == viewer.pk
+            )
+        post.comment_form = (
+            failed_comment[1] if key == failed_key else CommentForm(auto_id=f"id_{key}_%s")
+        )
     return render(
         request,
         "kb/question_detail.html",
@@ -76,6 +125,9 @@ def question_detail(request: HttpRequest, pk: int, slug: str | None = None) -> H
             "related_questions": related_question_list(question=question),
             "is_locked": post_is_locked(question),
             "canonical_url": request.build_absolute_uri(question_url(question)),
+            "can_answer": can_answer(viewer, question),
+            "answer_form": answer_form or AnswerForm(),
+            "answer_preview": answer_preview,
         },
     )
 
@@ -88,15 +140,42 @@ def _revisions_with_html(revisions: QuerySet) -> list:
     return revisions
 
 
-@require_safe
-def question_history(request: HttpRequest, pk: int) -> HttpResponse:
-    question = _question_or_404(request, pk)
-    revisions = _revisions_with_html(revision_list(viewer=request.user, post=question))
+def _history_page(
+    request: HttpRequest, post: Question | Answer, question: Question
+) -> HttpResponse:
+    revisions = _revisions_with_html(revision_list(viewer=request.user, post=post))
+    is_question = isinstance(post, Question)
+    may_roll_back = can_edit_directly(request.user, post) and can_edit(request.user, post)
+    for revision in revisions:
+        revision.can_roll_back_to = (
+            may_roll_back
+            and revision.status == Revision.Status.APPROVED
+            and revision.number != post.revision_count
+        )
+        if revision.can_roll_back_to:
+            revision.rollback_form = RollbackForm(
+                initial={"to": revision.number}, auto_id=f"id_rollback_{revision.number}_%s"
+            )
+    prefix = "question" if is_question else "answer"
     return render(
         request,
         "kb/revision_list.html",
-        {"post": question, "question": question, "revisions": revisions, "is_question": True},
+        {
+            "post": post,
+            "question": question,
+            "revisions": revisions,
+            "is_question": is_question,
+            "numbers": [revision.number for revision in revisions],
+            "diff_url": reverse(f"kb:{prefix}_diff", kwargs={"pk": post.pk}),
+            "rollback_url": reverse(f"kb:{prefix}_rollback", kwargs={"pk": post.pk}),
+        },
     )
+
+
+@require_safe
+def question_history(request: HttpRequest, pk: int) -> HttpResponse:
+    question = _question_or_404(request, pk)
+    return _history_page(request, question, question)
 
 
 @require_safe
@@ -105,12 +184,7 @@ def answer_history(request: HttpRequest, pk: int) -> HttpResponse:
         answer = answer_get(viewer=request.user, pk=pk)
     except Answer.DoesNotExist as error:
         raise Http404 from error
-    revisions = _revisions_with_html(revision_list(viewer=request.user, post=answer))
-    return render(
-        request,
-        "kb/revision_list.html",
-        {"post": answer, "question": answer.question, "revisions": revisions, "is_question": False},
-    )
+    return _history_page(request, answer, answer.question)
 
 
 @require_safe
@@ -152,6 +226,7 @@ def user_detail(request: HttpRequest, username: str) -> HttpResponse:
         "kb/user_detail.html",
         {
             "member": member,
+            "role": "staff" if member.is_staff else "moderator" if is_moderator(member) else "",
             "question_page": _page(
                 request, questions, per_page=USER_POSTS_PER_PAGE, param="questions_page"
             ),

@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from kb.models import Comment, CommentRevision, ModerationAction, Question
 from kb.selectors.comments import comments_for_question_page
@@ -26,7 +26,7 @@ def test_comment_is_rendered_markdown_lite_with_revision_one(user):
      ("<script>x</script>", "not allowed")],
 )  # fmt: skip
 def test_bad_comments_are_refused(user, body, message):
-    with pytest.raises(ValidationError, match=message):
+    with translation.override("en"), pytest.raises(ValidationError, match=message):
         comment_create(actor=user, post=question_make(), body=body)
     assert not Comment.objects.exists()
 

@@ -1,5 +1,6 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from kb.diff import inline_diff_html, side_by_side_rows, tokenize
 from kb.models import Question, Revision
@@ -29,7 +30,7 @@ def test_someone_elses_edit_waits_as_pending(user, other_user):
     result = post_edit(actor=other_user, post=answer, base_revision=1, body=BODY + "\n\n更正。")
     answer.refresh_from_db()
     assert result.pending and answer.body == BODY
-    with pytest.raises(ValidationError, match="waiting for review"):
+    with translation.override("en"), pytest.raises(ValidationError, match="waiting for review"):
         post_edit(actor=UserFactory(), post=answer, base_revision=1, body=BODY + "\n\n又一个。")
 
 

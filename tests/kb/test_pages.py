@@ -283,12 +283,12 @@ def test_question_page_query_count_is_fixed_whatever_the_answers(client, django_
     question = question_make(tags=("llm", "attention", "rag"))
     question_make(tags=("llm",))
     answer_make(question=question)
-    # question + author, its tags, answers + authors, related questions
-    with django_assert_num_queries(4):
+    # question + author, its tags, answers + authors, comments + authors, related questions
+    with django_assert_num_queries(5):
         assert client.get(f"/questions/{question.pk}/").status_code == 200
     for _ in range(29):
         answer_make(question=question)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         response = client.get(f"/questions/{question.pk}/")
     assert len(response.context["answers"]) == 30
     assert len({a.author_id for a in response.context["answers"]}) == 30
@@ -300,11 +300,11 @@ def test_question_page_query_count_for_a_logged_in_member(client, user, django_a
         answer_make(question=question)
     client.force_login(user)
     # + session, user, moderator group check
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         assert client.get(f"/questions/{question.pk}/").status_code == 200
     for _ in range(25):
         answer_make(question=question)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         assert client.get(f"/questions/{question.pk}/").status_code == 200
 
 
@@ -457,13 +457,14 @@ def test_user_page_query_count(client, django_assert_num_queries):
     member = UserFactory(username="busy")
     question_make(author=member)
     answer_make(question=question_make(), author=member)
-    # user, questions count + rows + tags, answers count + rows with questions
-    with django_assert_num_queries(6):
+    # user, moderator group (for the role badge), questions count + rows + tags,
+    # answers count + rows with questions
+    with django_assert_num_queries(7):
         assert client.get("/users/busy/").status_code == 200
     for _ in range(20):
         question_make(author=member, tags=("llm", "rag"))
         answer_make(question=question_make(), author=member)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         response = client.get("/users/busy/")
     assert len(response.context["question_page"].object_list) == 15
     assert response.context["answer_page"].paginator.count == 21

@@ -10,7 +10,7 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 from django.db.models import F, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import ReputationEvent, User
 from kb.models import Answer, ModerationAction, Question, Revision, Vote
@@ -408,7 +408,7 @@ def test_grant_command_writes_a_bonus_event():
 )
 def test_grant_command_refuses_bad_input(args, message):
     member(username="alice")
-    with pytest.raises(CommandError, match=message):
+    with translation.override("en"), pytest.raises(CommandError, match=message):
         call_command("grant_reputation", *args, stdout=StringIO())
     assert not ReputationEvent.objects.exists()
 
