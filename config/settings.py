@@ -202,6 +202,8 @@ SPECTACULAR_SETTINGS = {
         "QuestionStatusEnum": "kb.models.Question.Status",
         "RevisionStatusEnum": "kb.models.Revision.Status",
         "FlagStatusEnum": "kb.models.Flag.Status",
+        "FlagReasonEnum": "kb.models.Flag.Reason",
+        "CloseReasonEnum": "kb.models.Question.CloseReason",
     },
     # `check --deploy` is about deployment safety; the schema's own warnings are for
     # `manage.py spectacular --validate --fail-on-warn`.
@@ -238,6 +240,19 @@ MIANJING = {
     "MAX_TAGS": 5,
     "COMMENT_EDIT_SECONDS": 300,
     "SYSTEM_USERNAME": "mianjing",
+    # Moderation (kb/services/reviews.py, flags.py, closing.py, moderation.py, rate_limits.py).
+    "REVIEW_VOTES_NEEDED": 2,  # approvals or rejections that decide a suggested edit
+    "CLOSE_VOTES_NEEDED": 3,  # close (or reopen) votes that decide
+    "FLAGS_PER_DAY": 10,
+    "FLAGS_PER_DAY_MAX": 100,
+    "HELPFUL_FLAGS_PER_EXTRA_FLAG": 10,  # one more flag a day per this many helpful flags
+    "FLAGS_TO_HIDE": 4,  # pending spam or abusive flags that hide a post until a moderator acts
+    "PROTECTED_ANSWER_REPUTATION": 10,  # answering a protected question
+    "NEW_MEMBER_REPUTATION": 50,  # below this, the new-member write limits apply
+    "NEW_MEMBER_QUESTION_INTERVAL_SECONDS": 10 * 60,
+    "NEW_MEMBER_ANSWERS_PER_DAY": 10,
+    "SUSPENSION_MAX_DAYS": 365,
+    "LOCK_MAX_DAYS": 365,
     # Voting (kb/services/votes.py); a "day" is a calendar day in TIME_ZONE.
     "VOTES_PER_DAY": 40,
     "VOTE_CHANGE_WINDOW_SECONDS": 5 * 60,  # then locked until the post is edited again

@@ -20,6 +20,12 @@ def error_body(code: str, message: str, fields: dict | None = None) -> dict:
 
 
 def exception_handler(exc, context):
+    retry_at = getattr(exc, "retry_at", None)  # kb.services.rate_limits.RateLimited
+    if retry_at is not None:
+        response = drf_exception_handler(exceptions.Throttled(wait=exc.retry_after), context)
+        response.data = error_body(exc.limit_code, exc.text)
+        response.data["error"]["retry_at"] = retry_at.isoformat()
+        return response
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             exc = exceptions.ValidationError(exc.message_dict)

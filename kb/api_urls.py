@@ -1,6 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from kb.api_urls_moderation import urlpatterns as moderation_urlpatterns
 from kb.models import Answer
 from kb.views import api, api_votes
 from kb.views.api_dump import DumpApi
@@ -75,3 +76,4 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]
+urlpatterns += moderation_urlpatterns

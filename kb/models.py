@@ -76,7 +76,7 @@ class QuestionQuerySet(models.QuerySet):
 
         if is_moderator(viewer):
             return self
-        hidden = Q(status=Question.Status.DELETED)
+        hidden = Q(status=Question.Status.DELETED) | Q(hidden_by_flags=True)
         if viewer.is_authenticated:
             hidden &= ~Q(author_id=viewer.pk)
         return self.exclude(hidden)
@@ -90,7 +90,7 @@ class SoftDeletedQuerySet(models.QuerySet):
 
         if is_moderator(viewer):
             return self
-        hidden = Q(is_deleted=True)
+        hidden = Q(is_deleted=True) | Q(hidden_by_flags=True)
         if viewer.is_authenticated:
             hidden &= ~Q(author_id=viewer.pk)
         return self.exclude(hidden)
@@ -121,6 +121,8 @@ class Question(RenderedMarkdown):
     )
     protected = models.BooleanField(default=False)
     locked_until = models.DateTimeField(null=True, blank=True)
+    # Set when FLAGS_TO_HIDE spam or abusive flags are pending; cleared when a moderator acts.
+    hidden_by_flags = models.BooleanField(default=False)
     accepted_answer = models.OneToOneField(
         "Answer", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -162,6 +164,7 @@ class Answer(RenderedMarkdown):
     score = models.IntegerField(default=0)
     is_deleted = models.BooleanField(default=False)
     locked_until = models.DateTimeField(null=True, blank=True)
+    hidden_by_flags = models.BooleanField(default=False)
     revision_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now_add=True)
@@ -270,6 +273,7 @@ class Comment(models.Model):
     body_html = models.TextField(editable=False)
     renderer_version = models.PositiveSmallIntegerField(default=0, editable=False)
     is_deleted = models.BooleanField(default=False)
+    hidden_by_flags = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now_add=True)
 
@@ -391,11 +395,85 @@ class Flag(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=exactly_one_of("question", "answer", "comment"), name="flag_one_target"
-            )
+            ),
+            *(
+                models.UniqueConstraint(
+                    fields=["user", target],
+                    condition=Q(status="pending", **{f"{target}__isnull": False}),
+                    name=f"one_pending_flag_per_user_{target}",
+                )
+                for target in ("question", "answer", "comment")
+            ),
         ]
+        indexes = [models.Index(fields=["user", "-created_at"], name="flag_user_recent")]
 
     def __str__(self) -> str:
         return f"Flag {self.reason} by {self.user_id}"
+
+
+class ReviewVote(models.Model):
+    """One reviewer's decision on a suggested edit (a pending Revision). Two of a kind decide;
+    the post's author and moderators decide alone."""
+
+    class Decision(models.TextChoices):
+        APPROVE = "approve", "approve"
+        REJECT = "reject", "reject"
+
+    revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="review_votes")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_votes"
+    )
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["revision", "reviewer"], name="one_review_per_reviewer")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.decision} of revision {self.revision_id} by {self.reviewer_id}"
+
+
+class CloseVote(models.Model):
+    """A vote to close or to reopen a question. Active until the question's state is decided
+    (CLOSE_VOTES_NEEDED votes, or a moderator); then kept, inactive, as history."""
+
+    class Kind(models.TextChoices):
+        CLOSE = "close", "close"
+        REOPEN = "reopen", "reopen"
+
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="close_votes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="close_votes"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    reason = models.CharField(max_length=20, choices=Question.CloseReason.choices, blank=True)
+    duplicate_of = models.ForeignKey(
+        Question, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question", "user", "kind"],
+                condition=Q(is_active=True),
+                name="one_active_close_vote_per_user",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="reopen") | ~Q(reason=""), name="close_vote_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(duplicate_of__isnull=True) | Q(reason="duplicate"),
+                name="close_vote_duplicate_needs_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} vote on {self.question_id} by {self.user_id}"
 
 
 class ModerationAction(models.Model):
@@ -424,6 +502,7 @@ class ModerationAction(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["question", "-created_at"], name="moderation_by_question")]
 
     def __str__(self) -> str:
         return f"{self.action} by {self.actor_id}"

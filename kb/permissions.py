@@ -45,7 +45,15 @@ def can_answer(user, question: Question) -> bool:
         is_active_member(user)
         and question.status == Question.Status.OPEN
         and not post_is_locked(question)
+        and (not question.protected or may_answer_protected(user))
     )
+
+
+def may_answer_protected(user) -> bool:
+    """A protected question takes answers from established members only."""
+    from kb.rules import rule
+
+    return is_moderator(user) or user.reputation >= rule("PROTECTED_ANSWER_REPUTATION")
 
 
 def can_edit_directly(user, post: Question | Answer) -> bool:
@@ -61,8 +69,8 @@ def can_edit_directly(user, post: Question | Answer) -> bool:
 
 
 def can_view(user, post: Question | Answer) -> bool:
-    """Deleted posts are seen only by their author and moderators."""
-    if not post_is_deleted(post):
+    """Deleted posts, and posts hidden by flags, are seen only by their author and moderators."""
+    if not post_is_deleted(post) and not post.hidden_by_flags:
         return True
     return user.is_authenticated and (post.author_id == user.pk or is_moderator(user))
 
@@ -120,6 +128,46 @@ def can_comment(user, post: Question | Answer) -> bool:
     if not is_active_member(user) or post_is_deleted(post) or question.is_deleted:
         return False
     return is_moderator(user) or not (post_is_locked(post) or post_is_locked(question))
+
+
+# --- Moderation (kb/services/reviews.py, flags.py, closing.py, moderation.py) ---------------
+
+
+def can_moderate(user) -> bool:
+    """Lock, protect, delete, merge, suspend, handle flags, read the moderation log."""
+    return is_active_member(user) and is_moderator(user)
+
+
+def can_review_edits(user) -> bool:
+    """See the review queue of suggested edits (a post's author may also decide those on it)."""
+    return is_active_member(user) and privileges.has_privilege(user, privileges.REVIEW_EDITS)
+
+
+def can_review(user, revision, post: Question | Answer) -> bool:
+    """Decide on one suggested edit: reviewers, the post's author and moderators; never its own
+    author."""
+    if not is_active_member(user) or revision.author_id == user.pk:
+        return False
+    return post.author_id == user.pk or can_review_edits(user)
+
+
+def can_see_corrections(user) -> bool:
+    """The correction queue (posts flagged inaccurate or outdated) is for those who edit
+    directly."""
+    return is_active_member(user) and privileges.has_privilege(user, privileges.EDIT_DIRECTLY)
+
+
+def can_vote_close(user, question: Question) -> bool:
+    if not is_active_member(user) or question.is_deleted:
+        return False
+    if post_is_locked(question) and not is_moderator(user):
+        return False
+    return privileges.has_privilege(user, privileges.CLOSE_VOTE)
+
+
+def can_flag(user, target) -> bool:
+    """Members flag others' visible posts and comments."""
+    return is_active_member(user) and target.author_id != user.pk and not target.is_deleted
 
 
 def can_edit(user, post: Question | Answer) -> bool:

@@ -1,5 +1,6 @@
 from django.urls import path, re_path
 
+from kb.urls_moderation import urlpatterns as moderation_urlpatterns
 from kb.views import html, html_edit
 from kb.views.search import search_page
 
@@ -34,3 +35,4 @@ urlpatterns = [
     path("users/<str:username>/", html.user_detail, name="user_detail"),
     path("search/", search_page, name="search"),
 ]
+urlpatterns += moderation_urlpatterns

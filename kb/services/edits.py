@@ -210,7 +210,19 @@ def post_edit(
         status=Revision.Status.APPROVED if direct else Revision.Status.PENDING,
         base_revision=current if merged_in else base,
     )
+    if direct:
+        _after_direct_edit(actor=actor, post=post, revision=revision)
     return EditResult(revision=revision, merged=merged_in)
+
+
+def _after_direct_edit(*, actor, post: Question | Answer, revision: Revision) -> None:
+    """A waiting suggestion is superseded (its author is told); inaccurate/outdated flags on the
+    post count as corrected."""
+    from kb.services.flags import flags_mark_corrected
+    from kb.services.reviews import suggestion_supersede
+
+    suggestion_supersede(actor=actor, post=post, by=revision)
+    flags_mark_corrected(actor=actor, post=post)
 
 
 @transaction.atomic
@@ -230,7 +242,7 @@ def revision_rollback(*, actor, post: Question | Answer, to: int, summary: str =
     if target.pk == current.pk:
         raise ValidationError({"to": _("That is already the current revision.")})
     default_summary = _("Rolled back to revision %(n)d") % {"n": target.number}
-    return revision_append(
+    revision = revision_append(
         post=post,
         author=actor,
         title=target.title,
@@ -240,3 +252,5 @@ def revision_rollback(*, actor, post: Question | Answer, to: int, summary: str =
         base_revision=current,
         rollback_of=target,
     )
+    _after_direct_edit(actor=actor, post=post, revision=revision)
+    return revision

@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 
 from kb import permissions
 from kb.models import Question, Revision
+from kb.services.rate_limits import question_rate_check
 from kb.services.revisions import revision_append
 from kb.services.tags import tags_resolve
 from kb.services.validation import validate_body, validate_title
@@ -35,12 +36,15 @@ def validate_question(*, title: str, body: str, tags: list[str]) -> tuple[str, s
 
 @transaction.atomic
 def question_create(
-    *, actor, title: str, body: str, tags: list[str], summary: str = ""
+    *, actor, title: str, body: str, tags: list[str], summary: str = "", rate_limited: bool = False
 ) -> Question:
-    """Ask a question: the Question row and its revision 1, in one transaction."""
+    """Ask a question: the Question row and its revision 1, in one transaction. The site's ask
+    endpoints pass `rate_limited` to apply the new-member limits (kb.services.rate_limits)."""
     if not permissions.can_ask(actor):
         raise PermissionDenied(_("You cannot ask questions."))
     title, body, tag_names = validate_question(title=title, body=body, tags=tags)
+    if rate_limited:
+        question_rate_check(actor=actor)
     question = Question.objects.create(title=title, body=body, body_html="", author=actor)
     revision_append(
         post=question,

@@ -81,7 +81,7 @@ class QuestionListApi(generics.ListAPIView):
     @extend_schema(request=QuestionCreateSerializer, responses={201: QuestionDetailSerializer})
     def post(self, request):
         data = _validated(QuestionCreateSerializer, request)
-        question = question_create(actor=request.user, **data)
+        question = question_create(actor=request.user, rate_limited=True, **data)
         return Response(_question_detail_data(request, question.pk), status=status.HTTP_201_CREATED)
 
 
@@ -171,7 +171,9 @@ class QuestionAnswerListApi(generics.ListAPIView):
     def post(self, request, pk: int):
         question = _question_or_404(request, pk)
         data = _validated(AnswerCreateSerializer, request)
-        answer = answer_create(actor=request.user, question=question, body=data["body"])
+        answer = answer_create(
+            actor=request.user, question=question, body=data["body"], rate_limited=True
+        )
         answer.question = question
         return Response(AnswerSerializer(answer).data, status=status.HTTP_201_CREATED)
 

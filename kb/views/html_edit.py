@@ -122,6 +122,7 @@ def ask(request: HttpRequest) -> HttpResponse:
                     title=form.cleaned_data["title"],
                     body=form.cleaned_data["body"],
                     tags=form.tag_list(),
+                    rate_limited=True,
                 )
             except ValidationError as error:
                 add_service_errors(form, error)
@@ -145,6 +146,7 @@ def answer_add(request: HttpRequest, pk: int) -> HttpResponse:
             actor=request.user,
             question=question,
             body=form.cleaned_data["body"],
+            rate_limited=True,
         )
     except ValidationError as error:
         add_service_errors(form, error)

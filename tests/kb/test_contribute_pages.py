@@ -489,8 +489,8 @@ def test_history_query_count_for_the_author(client, user, django_assert_num_quer
     for n in range(6):
         post_edit(actor=user, post=question, base_revision=n + 1, body=BODY + f"\n\n第 {n} 次。")
     client.force_login(user)
-    # session, user, question + author, tags, revisions + authors, moderator group
-    with django_assert_num_queries(6):
+    # session, user, question + author, tags, revisions + authors, moderator group, timeline
+    with django_assert_num_queries(7):
         response = client.get(history_url(question))
     assert 'name="to" value="1"' in page(response)
 

@@ -299,12 +299,12 @@ def test_question_page_query_count_for_a_logged_in_member(client, user, django_a
     for _ in range(5):
         answer_make(question=question)
     client.force_login(user)
-    # + session, user, moderator group check
-    with django_assert_num_queries(8):
+    # + session, user, moderator group check, pending suggested edits on the page
+    with django_assert_num_queries(9):
         assert client.get(f"/questions/{question.pk}/").status_code == 200
     for _ in range(25):
         answer_make(question=question)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         assert client.get(f"/questions/{question.pk}/").status_code == 200
 
 
@@ -353,9 +353,10 @@ def test_history_query_count_is_bounded(client, user, django_assert_num_queries)
     for n in range(6):
         edit(question, author=UserFactory(), body=f"第 {n} 次修改", summary=f"修改 {n}")
         edit(answer, author=UserFactory(), body=f"回答第 {n} 次修改", summary=f"修改 {n}")
-    with django_assert_num_queries(3):  # question + author, tags, revisions + authors
+    # question + author, tags, revisions + authors, the public moderation timeline
+    with django_assert_num_queries(4):
         assert client.get(f"/questions/{question.pk}/revisions/").status_code == 200
-    with django_assert_num_queries(2):  # answer + question + author, revisions + authors
+    with django_assert_num_queries(3):  # answer + question + author, revisions + authors, timeline
         assert client.get(f"/answers/{answer.pk}/revisions/").status_code == 200
 
 

@@ -1,0 +1,106 @@
+"""Moderation pieces for pages owned elsewhere: `{% post_tools post %}` (banners, the flag form,
+close/reopen and moderator tools under a question, an answer) and `{% question_timeline question %}`
+(the public moderation timeline on the history page). Each is one line in the host template.
+
+The tools ask no query for anonymous visitors; for members the page's pending suggestions are read
+once per question (one query), whatever the number of answers.
+"""
+
+from django import template
+from django.db.models import Q
+from django.utils import timezone
+
+from kb import permissions
+from kb.models import Answer, Flag, Question, Revision
+from kb.selectors.moderation import question_timeline as question_timeline_select
+from kb.services.moderation import action_label, lock_is_indefinite
+
+register = template.Library()
+
+
+def _pending_on_page(request, question: Question) -> dict[tuple[str, int], Revision]:
+    """Pending suggestions on the question and its answers, read once per request."""
+    cache = getattr(request, "_kb_pending_suggestions", None)
+    if cache is None:
+        cache = request._kb_pending_suggestions = {}
+    if question.pk not in cache:
+        rows = Revision.objects.filter(
+            Q(question=question) | Q(answer__question=question), status=Revision.Status.PENDING
+        )
+        found = {}
+        for revision in rows.select_related("author").only(
+            "pk", "question_id", "answer_id", "number", "author__username",
+            "author__display_name", "created_at",
+        ):  # fmt: skip
+            key = ("question", revision.question_id) if revision.question_id else (
+                "answer", revision.answer_id
+            )  # fmt: skip
+            found[key] = revision
+        cache[question.pk] = found
+    return cache[question.pk]
+
+
+@register.inclusion_tag("kb/moderation/_post_tools.html", takes_context=True)
+def post_tools(context, post: Question | Answer) -> dict:
+    request = context["request"]
+    user = request.user
+    is_question = isinstance(post, Question)
+    question = post if is_question else post.question
+    kind = "question" if is_question else "answer"
+    tools = {
+        "post": post,
+        "question": question,
+        "kind": kind,
+        "request": request,
+        "csrf_token": context.get("csrf_token"),
+        "first": is_question,
+        "is_locked": permissions.post_is_locked(post),
+        "lock_indefinite": lock_is_indefinite(post),
+        "now": timezone.now(),
+    }
+    if not user.is_authenticated:
+        return tools
+    moderator = permissions.can_moderate(user)
+    pending = _pending_on_page(request, question).get((kind, post.pk))
+    is_author = post.author_id == user.pk
+    tools.update(
+        member=permissions.is_active_member(user),
+        moderator=moderator,
+        pending=pending,
+        pending_is_mine=pending is not None and pending.author_id == user.pk,
+        may_review=pending is not None and permissions.can_review(user, pending, post),
+        may_flag=permissions.can_flag(user, post),
+        may_close=is_question and permissions.can_vote_close(user, post),
+        may_delete=not post.is_deleted and (moderator or is_author),
+        may_undelete=post.is_deleted and (moderator or is_author),
+        flag_reasons=Flag.Reason.choices,
+        close_reasons=Question.CloseReason.choices,
+    )
+    return tools
+
+
+@register.inclusion_tag("kb/moderation/_timeline.html", takes_context=True)
+def question_timeline(context, question: Question) -> dict:
+    request = context["request"]
+    return {
+        "question": question,
+        "entries": question_timeline_select(viewer=request.user, question=question),
+        "moderator": permissions.can_moderate(request.user),
+    }
+
+
+@register.filter
+def moderation_action_label(action: str) -> str:
+    return action_label(action)
+
+
+@register.inclusion_tag("kb/moderation/_nav.html", takes_context=True)
+def moderation_nav(context, current: str) -> dict:
+    """Tabs between the review queues and the log, each shown to those who may use it."""
+    user = context["request"].user
+    return {
+        "current": current,
+        "reviewer": permissions.is_active_member(user),
+        "editor": permissions.can_see_corrections(user),
+        "moderator": permissions.can_moderate(user),
+    }

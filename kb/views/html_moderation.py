@@ -1,0 +1,508 @@
+"""Moderation pages: the review queue of suggested edits, the flag queue, the correction queue,
+the moderation log, a member's suspension form, and the POST endpoints behind the tools on the
+question page. Every write calls the same service as the API; refusals come back as the page with
+the reason in a message and a 400 or 403 status."""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from kb import permissions
+from kb.diff import inline_diff_html, tags_diff
+from kb.models import Answer, Comment, Question, Revision
+from kb.selectors.moderation import (
+    correction_queue,
+    flag_groups_for,
+    flag_queue,
+    moderation_log_list,
+    review_edit_get,
+    review_edit_list,
+    suggested_edit_list_by_author,
+)
+from kb.selectors.questions import answer_get, question_get
+from kb.services import closing, flags, moderation, reviews
+from kb.services.comments import comment_delete
+from kb.services.flags import CORRECTION_REASONS
+from kb.services.moderation import ACTIONS
+from kb.templatetags.kb_pages import question_url
+
+User = get_user_model()
+
+QUEUE_PAGE_SIZE = 20
+LOG_PAGE_SIZE = 50
+
+
+def member_required(view):
+    """Anonymous visitors go to the login page (and come back)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _messages_of(error: Exception) -> list[str]:
+    if isinstance(error, ValidationError):
+        if hasattr(error, "error_dict"):
+            return [str(m) for messages_ in error.message_dict.values() for m in messages_]
+        return [str(m) for m in error.messages]
+    return [str(error) or _("You cannot do that.")]
+
+
+def _refused(request: HttpRequest, error: Exception) -> int:
+    """Put the refusal's reasons in messages; return the status to answer with."""
+    for message in _messages_of(error):
+        messages.error(request, message)
+    return 403 if isinstance(error, PermissionDenied) else 400
+
+
+def _int_field(request: HttpRequest, name: str, *, required: bool) -> int | None:
+    raw = request.POST.get(name, "").strip()
+    if not raw and not required:
+        return None
+    if not raw.isdigit() or len(raw) > 9:
+        raise ValidationError({name: _("Enter a whole number.")})
+    return int(raw)
+
+
+# --- Looking up what the tools act on ---------------------------------------------------------
+
+
+def _target_or_404(request: HttpRequest, kind: str, pk: int):
+    try:
+        if kind == "question":
+            return question_get(viewer=request.user, pk=pk)
+        if kind == "answer":
+            return answer_get(viewer=request.user, pk=pk)
+        if kind == "comment":
+            comment = Comment.objects.visible_to(request.user).get(pk=pk)
+            post = comment.answer_id and answer_get(viewer=request.user, pk=comment.answer_id)
+            if not post:
+                question_get(viewer=request.user, pk=comment.question_id)
+            return comment
+    except (Question.DoesNotExist, Answer.DoesNotExist, Comment.DoesNotExist) as error:
+        raise Http404 from error
+    raise Http404
+
+
+def _target_url(target) -> str:
+    if isinstance(target, Question):
+        return question_url(target)
+    if isinstance(target, Answer):
+        return f"{question_url(target.question)}#answer-{target.pk}"
+    post = target.answer or target.question
+    question = post if isinstance(post, Question) else post.question
+    return f"{question_url(question)}#comment-{target.pk}"
+
+
+def _question_of(target) -> Question:
+    if isinstance(target, Question):
+        return target
+    if isinstance(target, Answer):
+        return target.question
+    return target.question or target.answer.question
+
+
+# --- The tools on the question page -----------------------------------------------------------
+
+
+def _flag(request, target):
+    flags.flag_create(
+        actor=request.user,
+        target=target,
+        reason=request.POST.get("reason", ""),
+        text=request.POST.get("text", ""),
+    )
+    return _("Thank you: your flag is with the moderators.")
+
+
+def _close(request, question):
+    result = closing.question_close(
+        actor=request.user,
+        question=question,
+        reason=request.POST.get("reason", ""),
+        duplicate_of=_int_field(request, "duplicate_of", required=False),
+    )
+    if result.decided:
+        return _("The question is closed.")
+    return _("Your vote to close is counted (%(n)d of %(needed)d).") % {
+        "n": result.votes,
+        "needed": result.needed,
+    }
+
+
+def _reopen(request, question):
+    result = closing.question_reopen(actor=request.user, question=question)
+    if result.decided:
+        return _("The question is reopened.")
+    return _("Your vote to reopen is counted (%(n)d of %(needed)d).") % {
+        "n": result.votes,
+        "needed": result.needed,
+    }
+
+
+def _lock(request, post):
+    moderation.post_lock(
+        actor=request.user,
+        post=post,
+        reason=request.POST.get("reason", ""),
+        days=_int_field(request, "days", required=False),
+    )
+    return _("The post is locked.")
+
+
+def _unlock(request, post):
+    moderation.post_unlock(actor=request.user, post=post, reason=request.POST.get("reason", ""))
+    return _("The post is unlocked.")
+
+
+def _protect(request, question):
+    moderation.question_protect(
+        actor=request.user, question=question, reason=request.POST.get("reason", "")
+    )
+    return _("The question is protected.")
+
+
+def _unprotect(request, question):
+    moderation.question_protect(
+        actor=request.user,
+        question=question,
+        protected=False,
+        reason=request.POST.get("reason", ""),
+    )
+    return _("The question is no longer protected.")
+
+
+def _delete(request, target):
+    reason = request.POST.get("reason", "")
+    if isinstance(target, Comment):
+        comment_delete(actor=request.user, comment=target, reason=reason)
+        return pgettext("moderation", "The comment is deleted.")
+    moderation.post_delete(
+        actor=request.user, post=target, reason=reason, spam=request.POST.get("spam") == "on"
+    )
+    return _("The post is deleted.")
+
+
+def _undelete(request, target):
+    reason = request.POST.get("reason", "")
+    if isinstance(target, Comment):
+        moderation.comment_undelete(actor=request.user, comment=target, reason=reason)
+        return _("The comment is restored.")
+    moderation.post_undelete(actor=request.user, post=target, reason=reason)
+    return _("The post is restored.")
+
+
+def _merge(request, question):
+    into_pk = _int_field(request, "into", required=True)
+    try:
+        into = question_get(viewer=request.user, pk=into_pk)
+    except Question.DoesNotExist as error:
+        raise ValidationError({"into": _("No question %(n)d.") % {"n": into_pk}}) from error
+    moderation.question_merge(
+        actor=request.user, question=question, into=into, reason=request.POST.get("reason", "")
+    )
+    return _("The answers are moved to the original question.")
+
+
+POST_ACTIONS = {
+    ("question", "flag"): _flag,
+    ("answer", "flag"): _flag,
+    ("comment", "flag"): _flag,
+    ("question", "close"): _close,
+    ("question", "reopen"): _reopen,
+    ("question", "merge"): _merge,
+    ("question", "protect"): _protect,
+    ("question", "unprotect"): _unprotect,
+    ("question", "lock"): _lock,
+    ("answer", "lock"): _lock,
+    ("question", "unlock"): _unlock,
+    ("answer", "unlock"): _unlock,
+    ("question", "delete"): _delete,
+    ("answer", "delete"): _delete,
+    ("comment", "delete"): _delete,
+    ("question", "undelete"): _undelete,
+    ("answer", "undelete"): _undelete,
+    ("comment", "undelete"): _undelete,
+}
+
+
+@require_POST
+@member_required
+def post_action(request: HttpRequest, kind: str, pk: int, action: str) -> HttpResponse:
+    """One tool on the question page: flag, close, reopen, merge, (un)protect, (un)lock,
+    (un)delete. Success goes back to the post with a message; a refusal is a short page with the
+    reasons and a link back, answered with 400 or 403."""
+    handler = POST_ACTIONS.get((kind, action))
+    if handler is None:
+        raise Http404
+    target = _target_or_404(request, kind, pk)
+    try:
+        message = handler(request, target)
+    except (ValidationError, PermissionDenied) as error:
+        return render(
+            request,
+            "kb/moderation/refused.html",
+            {"reasons": _messages_of(error), "back_url": _target_url(target)},
+            status=403 if isinstance(error, PermissionDenied) else 400,
+        )
+    messages.success(request, message)
+    return redirect(_target_url(target))
+
+
+# --- The review queue -------------------------------------------------------------------------
+
+
+def _with_diffs(revisions) -> list[Revision]:
+    for revision in revisions:
+        base = revision.base_revision
+        revision.post = revision.question or revision.answer
+        revision.thread = revision.question or revision.answer.question
+        revision.body_diff_html = inline_diff_html(base.body if base else "", revision.body)
+        if revision.question_id and base is not None:
+            revision.title_diff_html = (
+                inline_diff_html(base.title, revision.title) if base.title != revision.title else ""
+            )
+            revision.tag_changes = tags_diff(list(base.tags), list(revision.tags))
+        revision.approvals = sum(1 for v in revision.review_votes.all() if v.decision == "approve")
+        revision.rejections = sum(1 for v in revision.review_votes.all() if v.decision == "reject")
+    return revisions
+
+
+def _review_queue_page(request: HttpRequest, *, status: int = 200) -> HttpResponse:
+    if not permissions.is_active_member(request.user):
+        raise PermissionDenied(_("Log in to review."))
+    page = Paginator(review_edit_list(viewer=request.user), QUEUE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    mine = list(suggested_edit_list_by_author(viewer=request.user)[:10])
+    return render(
+        request,
+        "kb/moderation/review_edits.html",
+        {
+            "page": page,
+            "suggestions": _with_diffs(page.object_list),
+            "mine": mine,
+            "is_reviewer": permissions.can_review_edits(request.user),
+        },
+        status=status,
+    )
+
+
+@require_safe
+@member_required
+def review_edits(request: HttpRequest) -> HttpResponse:
+    return _review_queue_page(request)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@member_required
+def review_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: one suggested edit with its diff and the improve form. POST: decide on it."""
+    try:
+        revision = review_edit_get(viewer=request.user, pk=pk)
+    except Revision.DoesNotExist as error:
+        raise Http404 from error
+    improve = {}
+    status = 200
+    if request.method == "POST":
+        decision = request.POST.get("decision", "")
+        data = {"decision": decision, "reason": request.POST.get("reason", "")}
+        if decision == "improve":
+            improve = {
+                "body": request.POST.get("body", ""),
+                "summary": request.POST.get("summary", ""),
+            }
+            if revision.question_id:
+                improve["title"] = request.POST.get("title", "")
+                tags = request.POST.get("tags", "")
+                improve["tags"] = [t for t in tags.replace(",", " ").split() if t]
+        try:
+            result = reviews.edit_review(actor=request.user, revision=revision, **data, **improve)
+        except (ValidationError, PermissionDenied) as error:
+            status = _refused(request, error)
+            if decision != "improve" and request.POST.get("next") == "queue":
+                return _review_queue_page(request, status=status)
+        else:
+            outcome = {
+                "approved": _("The suggested edit is approved."),
+                "rejected": _("The suggested edit is rejected."),
+                "pending": _("Your review is counted; one more reviewer decides."),
+            }[result.outcome]
+            messages.success(request, outcome)
+            if request.POST.get("next") == "queue":
+                return redirect("kb:review_edits")
+            return redirect("kb:review_edit", pk=revision.pk)
+        revision = review_edit_get(viewer=request.user, pk=pk)
+    [revision] = _with_diffs([revision])
+    post = revision.post
+    may_review = (
+        revision.status == Revision.Status.PENDING
+        and permissions.can_review(request.user, revision, post)
+        and not any(v.reviewer_id == request.user.pk for v in revision.review_votes.all())
+    )
+    initial = {
+        "title": improve.get("title", revision.title),
+        "tags": " ".join(improve["tags"]) if "tags" in improve else " ".join(revision.tags),
+        "body": improve.get("body", revision.body),
+        "summary": improve.get("summary", ""),
+    }
+    return render(
+        request,
+        "kb/moderation/review_edit.html",
+        {"revision": revision, "may_review": may_review, "initial": initial,
+         "reason": request.POST.get("reason", "") if request.method == "POST" else ""},
+        status=status,
+    )  # fmt: skip
+
+
+# --- The flag and correction queues -----------------------------------------------------------
+
+
+def _flag_groups_page(request, keys, *, reasons=None):
+    page = Paginator(keys, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    groups = flag_groups_for(keys=list(page.object_list), reasons=reasons)
+    for group in groups:
+        group.url = _target_url(group.target)
+    return page, groups
+
+
+def _flag_queue_page(request: HttpRequest, *, status: int = 200) -> HttpResponse:
+    if not permissions.can_moderate(request.user):
+        raise PermissionDenied(_("Only moderators can see the flag queue."))
+    page, groups = _flag_groups_page(request, flag_queue(viewer=request.user))
+    return render(
+        request, "kb/moderation/flag_queue.html", {"page": page, "groups": groups}, status=status
+    )
+
+
+@require_safe
+@member_required
+def flag_queue_view(request: HttpRequest) -> HttpResponse:
+    return _flag_queue_page(request)
+
+
+@require_POST
+@member_required
+def flag_resolve(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    if kind not in ("question", "answer", "comment"):
+        raise Http404
+    target = _target_or_404(request, kind, pk)
+    try:
+        result = flags.flags_resolve(
+            actor=request.user,
+            target=target,
+            decision=request.POST.get("decision", ""),
+            note=request.POST.get("note", ""),
+        )
+    except (ValidationError, PermissionDenied) as error:
+        return _flag_queue_page(request, status=_refused(request, error))
+    if result.removed:
+        messages.success(request, _("Flags marked helpful; the post is removed."))
+    elif result.decision == "helpful":
+        messages.success(request, _("Flags marked helpful."))
+    else:
+        messages.success(request, _("Flags declined."))
+    return redirect("kb:review_flags")
+
+
+@require_safe
+@member_required
+def correction_queue_view(request: HttpRequest) -> HttpResponse:
+    if not permissions.can_see_corrections(request.user):
+        raise PermissionDenied(_("The correction queue is for members who edit directly."))
+    page, groups = _flag_groups_page(
+        request, correction_queue(viewer=request.user), reasons=CORRECTION_REASONS
+    )
+    return render(request, "kb/moderation/corrections.html", {"page": page, "groups": groups})
+
+
+# --- The log and suspensions ------------------------------------------------------------------
+
+
+@require_safe
+@member_required
+def moderation_log(request: HttpRequest) -> HttpResponse:
+    if not permissions.can_moderate(request.user):
+        raise PermissionDenied(_("Only moderators can read the moderation log."))
+    action = request.GET.get("action", "")
+    action = action if action in ACTIONS else ""
+    question = request.GET.get("question", "")
+    rows = moderation_log_list(
+        viewer=request.user,
+        action=action,
+        actor=request.GET.get("actor", "")[:150],
+        user=request.GET.get("user", "")[:150],
+        question_id=int(question) if question.isdigit() and len(question) < 10 else None,
+    )
+    page = Paginator(rows, LOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "kb/moderation/log.html",
+        {
+            "page": page,
+            "actions": sorted((code, str(label)) for code, label in ACTIONS.items()),
+            "filters": {
+                "action": action,
+                "actor": request.GET.get("actor", ""),
+                "user": request.GET.get("user", ""),
+                "question": question,
+            },
+        },
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@member_required
+def user_suspend(request: HttpRequest, username: str) -> HttpResponse:
+    if not permissions.can_moderate(request.user):
+        raise PermissionDenied(_("Only moderators can suspend members."))
+    member = get_object_or_404(User, username=username)
+    status = 200
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "unsuspend":
+                moderation.user_unsuspend(
+                    actor=request.user, user=member, reason=request.POST.get("reason", "")
+                )
+                messages.success(request, _("The suspension is lifted."))
+            else:
+                moderation.user_suspend(
+                    actor=request.user,
+                    user=member,
+                    days=_int_field(request, "days", required=True),
+                    reason=request.POST.get("reason", ""),
+                )
+                messages.success(request, _("The member is suspended."))
+        except (ValidationError, PermissionDenied) as error:
+            status = _refused(request, error)
+        else:
+            return redirect(reverse("kb:user_suspend", kwargs={"username": member.username}))
+    member.refresh_from_db(fields=["suspended_until"])
+    history = moderation_log_list(viewer=request.user, user=member.username)[:20]
+    return render(
+        request,
+        "kb/moderation/suspend.html",
+        {
+            "member": member,
+            "is_suspended": member.suspended_until is not None
+            and member.suspended_until > timezone.now(),
+            "history": history,
+            "post": request.POST if status != 200 else {},
+        },
+        status=status,
+    )
