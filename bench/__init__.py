@@ -1,0 +1,1 @@
+"""Benchmarks: a deterministic data generator and a load driver (`make bench`)."""

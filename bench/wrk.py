@@ -1,0 +1,109 @@
+"""Drive a URL list with wrk (https://github.com/wg/wrk) and read its --latency report."""
+
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+INSTALL_HINT = "wrk is not installed. On Debian or Ubuntu: apt-get install wrk"
+
+# wrk rotates over the paths in order, one list per thread, so every run asks for the same pages
+# and a cache keyed by page cannot answer most requests from a single warm entry.
+LUA_TEMPLATE = """-- written by bench.run
+local paths = {
+%s
+}
+local counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", paths[(counter - 1) %% #paths + 1])
+end
+"""
+
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+_DURATION = r"([\d.]+)(us|ms|s|m|h)"
+
+
+@dataclass(frozen=True)
+class Result:
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    requests_per_second: float
+    requests: int
+    non_2xx_3xx: int
+    socket_errors: int
+
+
+def executable() -> str | None:
+    return shutil.which("wrk")
+
+
+def lua_script(paths: list[str]) -> str:
+    if not paths:
+        raise ValueError("No paths to request.")
+    quoted = ",\n".join('  "' + p.replace("\\", "\\\\").replace('"', '\\"') + '"' for p in paths)
+    return LUA_TEMPLATE % quoted
+
+
+def _milliseconds(text: str) -> float:
+    match = re.fullmatch(_DURATION, text)
+    if not match:
+        raise ValueError(f"Not a wrk duration: {text!r}")
+    return float(match.group(1)) * _UNITS_MS[match.group(2)]
+
+
+def parse(output: str) -> Result:
+    """The numbers of a `wrk --latency` report."""
+    percentiles = {
+        int(percent): _milliseconds(value)
+        for percent, value in re.findall(r"^\s+(50|90|99)(?:\.0+)?%\s+(\S+)\s*$", output, re.M)
+    }
+    rate = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.M)
+    total = re.search(r"^\s+(\d+) requests in ", output, re.M)
+    if not rate or not total or set(percentiles) != {50, 90, 99}:
+        raise ValueError(f"Unexpected wrk output:\n{output}")
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    sockets = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    return Result(
+        p50_ms=percentiles[50],
+        p90_ms=percentiles[90],
+        p99_ms=percentiles[99],
+        requests_per_second=float(rate.group(1)),
+        requests=int(total.group(1)),
+        non_2xx_3xx=int(non_2xx.group(1)) if non_2xx else 0,
+        socket_errors=sum(int(n) for n in sockets.groups()) if sockets else 0,
+    )
+
+
+def run(
+    *,
+    base_url: str,
+    paths: list[str],
+    script_path: Path,
+    duration_seconds: int,
+    connections: int,
+    threads: int,
+) -> Result:
+    script_path.write_text(lua_script(paths), encoding="utf-8")
+    command = [
+        executable() or "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{duration_seconds}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        "-s",
+        str(script_path),
+        base_url,
+    ]
+    completed = subprocess.run(
+        command, capture_output=True, text=True, check=False, timeout=duration_seconds + 60
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"wrk failed ({completed.returncode}): {completed.stderr.strip()}")
+    return parse(completed.stdout)
