@@ -12,6 +12,7 @@ urlpatterns = [
     path("review/corrections/", views.correction_queue_view, name="review_corrections"),
     path("moderation/log/", views.moderation_log, name="moderation_log"),
     path("moderation/users/<str:username>/", views.user_suspend, name="user_suspend"),
+    path("moderation/comments/<int:pk>/flag/", views.comment_flag, name="comment_flag"),
     path(
         "moderation/<str:kind>/<int:pk>/<str:action>/",
         views.post_action,

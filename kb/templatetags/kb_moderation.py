@@ -104,3 +104,17 @@ def moderation_nav(context, current: str) -> dict:
         "editor": permissions.can_see_corrections(user),
         "moderator": permissions.can_moderate(user),
     }
+
+
+@register.inclusion_tag("kb/moderation/_comment_tools.html", takes_context=True)
+def comment_tools(context, comment) -> dict:
+    """A flag link under someone else's comment; undelete for moderators. No queries."""
+    user = context["request"].user
+    if not user.is_authenticated:
+        return {"comment": comment}
+    return {
+        "comment": comment,
+        "csrf_token": context.get("csrf_token"),
+        "may_flag": permissions.can_flag(user, comment),
+        "may_undelete": comment.is_deleted and permissions.can_moderate(user),
+    }

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from kb import permissions
 from kb.diff import inline_diff_html, tags_diff
-from kb.models import Answer, Comment, Question, Revision
+from kb.models import Answer, Comment, Flag, Question, Revision
 from kb.selectors.moderation import (
     correction_queue,
     flag_groups_for,
@@ -262,6 +262,38 @@ def post_action(request: HttpRequest, kind: str, pk: int, action: str) -> HttpRe
         )
     messages.success(request, message)
     return redirect(_target_url(target))
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@member_required
+def comment_flag(request: HttpRequest, pk: int) -> HttpResponse:
+    """A comment has no room for the flag form: it gets this page."""
+    comment = _target_or_404(request, "comment", pk)
+    back_url = _target_url(comment)
+    errors: list[str] = []
+    status = 200
+    if request.method == "POST":
+        try:
+            message = _flag(request, comment)
+        except (ValidationError, PermissionDenied) as error:
+            errors = _messages_of(error)
+            status = 403 if isinstance(error, PermissionDenied) else 400
+        else:
+            messages.success(request, message)
+            return redirect(back_url)
+    return render(
+        request,
+        "kb/moderation/flag_comment.html",
+        {
+            "comment": comment,
+            "reasons": Flag.Reason.choices,
+            "chosen": request.POST.get("reason", ""),
+            "text": request.POST.get("text", ""),
+            "errors": errors,
+            "back_url": back_url,
+        },
+        status=status,
+    )
 
 
 # --- The review queue -------------------------------------------------------------------------

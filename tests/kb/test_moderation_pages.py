@@ -327,3 +327,38 @@ def test_english_pages_work(answer):
     assert "Review suggested edits" in html
     assert re.search(r'lang="en"', html)
     assert Revision.objects.filter(status="pending").count() == 1
+
+
+def test_a_comment_is_flagged_from_its_own_page_and_undeleted_by_a_moderator(answer):
+    from kb.services.comments import comment_create, comment_delete
+
+    comment = comment_create(actor=UserFactory(), post=answer, body="加微信领面试资料")
+    flagger = member()
+    client = logged_in(flagger)
+    page = html_of(client.get(f"/questions/{answer.question_id}/"))
+    assert f'href="/moderation/comments/{comment.pk}/flag/"' in page
+    assert "加微信领面试资料" in html_of(client.get(f"/moderation/comments/{comment.pk}/flag/"))
+    response = client.post(f"/moderation/comments/{comment.pk}/flag/", {"reason": "moderator"})
+    assert response.status_code == 400 and response.context["errors"]  # text is required
+    response = client.post(f"/moderation/comments/{comment.pk}/flag/", {"reason": "spam"})
+    assert response.status_code == 302 and response["Location"].endswith(f"#comment-{comment.pk}")
+    assert Flag.objects.get().comment == comment
+    moderator = moderator_create()
+    comment_delete(actor=moderator, comment=comment)
+    client = logged_in(moderator)
+    page = html_of(client.get(f"/questions/{answer.question_id}/"))
+    assert f'action="/moderation/comment/{comment.pk}/undelete/"' in page
+    assert client.post(f"/moderation/comment/{comment.pk}/undelete/").status_code == 302
+    comment.refresh_from_db()
+    assert not comment.is_deleted
+
+
+def test_a_new_member_asking_twice_is_told_when_to_retry(client):
+    newcomer = member()
+    client.force_login(newcomer)
+    form = {"title": "什么是旋转位置编码 RoPE?", "body": "请解释 RoPE。", "tags": "attention"}
+    assert client.post("/questions/ask/", form).status_code == 302
+    response = client.post("/questions/ask/", {**form, "title": "什么是 ALiBi 位置编码?"})
+    assert response.status_code in (200, 400)
+    assert "之后再试" in html_of(response)
+    assert Question.objects.filter(author=newcomer).count() == 1
