@@ -1,0 +1,106 @@
+"""Where does a page's time go? Requests a path in-process against the bench database (made by
+`python -m bench.run`) with production settings and reports time per request, the SQL queries
+with their time, and optionally a cProfile of the Python side.
+
+    .venv/bin/python -m bench.profile /questions/123/ [--repeat 50] [--cprofile] [--queries]
+"""
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import sys
+import time
+from collections import defaultdict
+
+from bench import database
+
+
+def _setup() -> None:
+    admin_url, _description = database.server_url()
+    os.environ["DATABASE_URL"] = database.with_database(admin_url, database.BENCH_DATABASE)
+    os.environ.update(
+        DEBUG="0",
+        SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-profile-" + os.urandom(16).hex(),
+        ALLOWED_HOSTS="testserver",
+        SECURE_SSL_REDIRECT="0",
+        API_THROTTLE_ANON="1000000/min",
+        API_THROTTLE_USER="1000000/min",
+    )
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+
+
+class QueryLog:
+    """Every SQL statement run, with its duration (a connection execute wrapper: no DEBUG)."""
+
+    def __init__(self):
+        self.entries: list[tuple[str, float]] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.entries.append((sql, time.perf_counter() - started))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.profile")
+    parser.add_argument("paths", nargs="+")
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--cprofile", action="store_true", help="print the top functions")
+    parser.add_argument("--queries", action="store_true", help="print each query of one request")
+    options = parser.parse_args(argv)
+    _setup()
+    from django.db import connection
+    from django.test import Client
+
+    client = Client()
+    for path in options.paths:
+        response = client.get(path)  # warm: templates compiled, connection open
+        if response.status_code != 200:
+            print(f"{path}: HTTP {response.status_code}", file=sys.stderr)
+            return 1
+        log = QueryLog()
+        with connection.execute_wrapper(log):
+            client.get(path)
+        one_request = list(log.entries)
+        profiler = cProfile.Profile() if options.cprofile else None
+        log = QueryLog()
+        started = time.perf_counter()
+        with connection.execute_wrapper(log):
+            if profiler:
+                profiler.enable()
+            for _ in range(options.repeat):
+                client.get(path)
+            if profiler:
+                profiler.disable()
+        total = (time.perf_counter() - started) / options.repeat * 1000
+        sql = sum(duration for _sql, duration in log.entries) / options.repeat * 1000
+        print(
+            f"{path}: {total:.1f} ms per request, {len(one_request)} queries taking "
+            f"{sql:.1f} ms, {total - sql:.1f} ms in Python ({len(response.content):,} bytes)"
+        )
+        by_statement: dict[str, float] = defaultdict(float)
+        for statement, duration in log.entries:
+            by_statement[statement[:160]] += duration / options.repeat * 1000
+        slowest = sorted(by_statement.items(), key=lambda item: -item[1])[:5]
+        for statement, milliseconds in slowest:
+            print(f"  {milliseconds:6.2f} ms  {statement}")
+        if options.queries:
+            for statement, duration in one_request:
+                print(f"  [{duration * 1000:6.2f} ms] {statement}")
+        if profiler:
+            text = io.StringIO()
+            stats = pstats.Stats(profiler, stream=text).sort_stats("cumulative")
+            stats.print_stats(30)
+            print(text.getvalue())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
