@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 
 from kb.urls_moderation import urlpatterns as moderation_urlpatterns
-from kb.views import html, html_edit
+from kb.views import html, html_edit, html_votes
 from kb.views.search import search_page
 
 app_name = "kb"
@@ -16,6 +16,7 @@ urlpatterns = [
     path("questions/<int:pk>/rollback/", html_edit.question_rollback, name="question_rollback"),
     path("questions/<int:pk>/answers/", html_edit.answer_add, name="answer_add"),
     path("questions/<int:pk>/comments/", html_edit.question_comment_add, name="question_comment"),
+    path("questions/<int:pk>/vote/", html_votes.question_vote, name="question_vote"),
     re_path(
         r"^questions/(?P<pk>\d+)/(?:(?P<slug>[^/]+)/)?$",
         html.question_detail,
@@ -26,6 +27,8 @@ urlpatterns = [
     path("answers/<int:pk>/diff/", html_edit.answer_diff, name="answer_diff"),
     path("answers/<int:pk>/rollback/", html_edit.answer_rollback, name="answer_rollback"),
     path("answers/<int:pk>/comments/", html_edit.answer_comment_add, name="answer_comment"),
+    path("answers/<int:pk>/vote/", html_votes.answer_vote, name="answer_vote"),
+    path("answers/<int:pk>/accept/", html_votes.answer_accept_view, name="answer_accept"),
     path("comments/<int:comment_id>/edit/", html_edit.comment_edit_view, name="comment_edit"),
     path("comments/<int:comment_id>/delete/", html_edit.comment_delete_view, name="comment_delete"),
     path("preview/", html_edit.markdown_preview, name="markdown_preview"),

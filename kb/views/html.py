@@ -32,6 +32,7 @@ from kb.selectors.questions import (
 from kb.selectors.revisions import revision_list
 from kb.selectors.tags import tag_get
 from kb.selectors.tags import tag_list as tag_list_select
+from kb.selectors.votes import viewer_votes_attach
 from kb.services.comments import comment_is_editable
 from kb.templatetags.kb_pages import question_slug, question_url
 
@@ -96,6 +97,7 @@ def question_page(
     and its errors, when the input is refused, so nothing typed is lost."""
     viewer = request.user
     answers = list(answer_list(viewer=viewer, question=question))
+    viewer_votes_attach(viewer=viewer, question=question, answers=answers)
     comments = comments_for_question_page(viewer=viewer, question=question)
     failed_key = _comment_key(failed_comment[0]) if failed_comment else None
     moderator = is_moderator(viewer)

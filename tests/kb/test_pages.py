@@ -7,8 +7,10 @@ from django.db import transaction
 from django.test import Client
 
 from kb.models import Answer, Question, Tag
+from kb.services.reputation import reputation_grant
 from kb.services.revisions import revision_append
 from kb.services.tags import tag_upsert
+from kb.services.votes import vote_cast
 from kb.templatetags.kb_pages import question_slug, question_url
 from tests.factories import UserFactory, answer_make, question_make
 
@@ -279,19 +281,48 @@ def test_deleted_answer_is_hidden_from_anonymous_and_marked_for_its_author(clien
     assert "将被删除的回答内容" in html and "这个回答已被删除" in html
 
 
-def test_question_page_query_count_is_fixed_whatever_the_answers(client, django_assert_num_queries):
+def voter(reputation: int = 200):
+    """A member allowed to vote up and down (reputation granted, as for a trusted member)."""
+    member = UserFactory()
+    reputation_grant(actor=None, user=member, amount=reputation, reason="test seed")
+    member.refresh_from_db()
+    return member
+
+
+def answers_with_votes(question: Question, count: int, *, voters) -> None:
+    """`count` more answers, each voted on (up, and down by the next voter) by `voters`."""
+    for _ in range(count):
+        answer = answer_make(question=question)
+        for n, member in enumerate(voters):
+            vote_cast(actor=member, post=answer, value=1 if n % 2 == 0 else -1)
+
+
+@pytest.mark.parametrize("logged_in", [False, True], ids=["anonymous", "member"])
+def test_question_page_query_count_is_fixed_whatever_the_answers(
+    client, logged_in, django_assert_num_queries
+):
     question = question_make(tags=("llm", "attention", "rag"))
     question_make(tags=("llm",))
-    answer_make(question=question)
-    # question + author, its tags, answers + authors, comments + authors, related questions
-    with django_assert_num_queries(5):
-        assert client.get(f"/questions/{question.pk}/").status_code == 200
-    for _ in range(29):
-        answer_make(question=question)
-    with django_assert_num_queries(5):
+    viewer, other = voter(), voter()
+    vote_cast(actor=viewer, post=question, value=1)
+    answers_with_votes(question, 1, voters=[viewer, other])
+    if logged_in:
+        client.force_login(viewer)
+    # question + author, its tags, answers + authors, comments + authors, related questions;
+    # a member: + session, user, the viewer's votes on the page (one query), moderator group
+    # check, pending suggested edits on the page
+    queries = 10 if logged_in else 5
+    with django_assert_num_queries(queries):
+        response = client.get(f"/questions/{question.pk}/")
+    assert response.status_code == 200
+    answers_with_votes(question, 29, voters=[viewer, other])
+    with django_assert_num_queries(queries):
         response = client.get(f"/questions/{question.pk}/")
     assert len(response.context["answers"]) == 30
     assert len({a.author_id for a in response.context["answers"]}) == 30
+    expected = 1 if logged_in else None
+    assert {a.viewer_vote for a in response.context["answers"]} == {expected}
+    assert response.context["question"].viewer_vote == expected
 
 
 def test_question_page_query_count_for_a_logged_in_member(client, user, django_assert_num_queries):
@@ -299,12 +330,12 @@ def test_question_page_query_count_for_a_logged_in_member(client, user, django_a
     for _ in range(5):
         answer_make(question=question)
     client.force_login(user)
-    # + session, user, moderator group check, pending suggested edits on the page
-    with django_assert_num_queries(9):
+    # + session, user, viewer's votes, moderator group check, pending suggested edits on the page
+    with django_assert_num_queries(10):
         assert client.get(f"/questions/{question.pk}/").status_code == 200
     for _ in range(25):
         answer_make(question=question)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         assert client.get(f"/questions/{question.pk}/").status_code == 200
 
 
@@ -456,19 +487,21 @@ def test_user_page_redirects_other_case_and_404s_unknown(client):
 
 def test_user_page_query_count(client, django_assert_num_queries):
     member = UserFactory(username="busy")
-    question_make(author=member)
+    fan = voter()
+    vote_cast(actor=fan, post=question_make(author=member), value=1)
     answer_make(question=question_make(), author=member)
     # user, moderator group (for the role badge), questions count + rows + tags,
-    # answers count + rows with questions
-    with django_assert_num_queries(7):
+    # answers count + rows with questions, ledger count + rows + the questions they point at
+    with django_assert_num_queries(10):
         assert client.get("/users/busy/").status_code == 200
     for _ in range(20):
         question_make(author=member, tags=("llm", "rag"))
-        answer_make(question=question_make(), author=member)
-    with django_assert_num_queries(7):
+        vote_cast(actor=fan, post=answer_make(question=question_make(), author=member), value=1)
+    with django_assert_num_queries(10):
         response = client.get("/users/busy/")
     assert len(response.context["question_page"].object_list) == 15
     assert response.context["answer_page"].paginator.count == 21
+    assert 'id="user-reputation"' in html_of(response)
 
 
 # ---------- Search ----------
