@@ -18,10 +18,11 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed
 
-# Migrate, and load the starter content when there are no questions yet.
+# Migrate, load the starter content when there are no questions yet, segment posts for search.
 db: setup
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_starter --if-empty
+	$(MANAGE) reindex_search
 
 run: db
 	$(MANAGE) runserver $(HOST):$(PORT)
@@ -36,6 +37,7 @@ serve: db
 
 bench: setup
 	$(PY) -m bench.run $(BENCH_ARGS)
+	$(PY) -m bench.search $(BENCH_SEARCH_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -5,41 +5,46 @@ How a query runs (docs/search.md has the measurements behind it):
 2. every free word required (AND); a word that names a tag also matches posts with that tag;
 3. relevance only, while fewer than RELAX_BELOW results: correct misspelt English words against the
    lexicon; then let any word match (OR); then add fuzzy matches on question titles (pg_trgm).
-Ranking is bounded: at most MAX_RESULTS matching rows are ranked, with title and tag matches first,
-then ts_rank, then score and recency. Visibility comes from the models' visible_to(viewer).
+Ranking is bounded: at most TITLE_CANDIDATES rows matching in the title or tags and RANK_CANDIDATES
+rows matching anywhere are ranked: title and tag matches first, then ts_rank, score and recency.
+Visibility comes from the models' visible_to(viewer).
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from django.contrib.postgres.search import (
     SearchQuery,
-    SearchRank,
-    SearchVectorExact,
     TrigramWordSimilarity,
 )
 from django.core.paginator import Page, Paginator
-from django.db import connection
-from django.db.models import F, Prefetch, Q, QuerySet
-from django.db.models.functions import Lower
+from django.db import connection, transaction
+from django.db.models import F, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import escape_uri_path
 from django.utils.safestring import SafeString
 
 from kb import search as text
-from kb.models import Answer, Question, Tag, TagAlias
+from kb.models import Answer, AnswerSearch, Question, QuestionSearch, Tag, TagAlias
 from kb.search import ParsedQuery, QueryPlan
-from kb.templatetags.kb_pages import question_url
+from kb.templatetags.kb_pages import question_slug
 
 SORTS = ("relevance", "newest", "score")
 PAGE_SIZE = 30
 MAX_PAGE_SIZE = 100
-MAX_RESULTS = 1000  # rows ranked and returned per query: bounds the cost of very common words
+MAX_RESULTS = 500  # results of one query sorted by newest or score
+TITLE_CANDIDATES = 100  # relevance ranks at most this many rows matching in the title or tags
+RANK_CANDIDATES = 200  # ... and this many matching anywhere: the cost of common words is bounded
 RELAX_BELOW = 3  # fewer results than this: correct typos, then OR the words, then fuzzy titles
 RANK_WEIGHTS = [0.1, 0.2, 0.4, 1.0]  # D answers, C body, B tags, A title
 TITLE_SIMILARITY = 0.4  # pg_trgm word_similarity for the fuzzy title fallback
 SIMILAR_LIMIT = 5
+SUMMARY_FIELDS = ("pk", "title", "score", "answer_count", "accepted_answer_id", "status")
+SUMMARY_COLUMNS = ("id", "title", "score", "answer_count", "accepted_answer_id", "status")
 SIMILAR_WEIGHTS = [0.02, 0.05, 0.4, 1.0]  # a new title is compared with titles above all
 CORRECTION_CANDIDATES = 8
 
@@ -55,6 +60,13 @@ class RawTsQuery(SearchQuery):
         return f"({sql})::tsquery", params
 
 
+@dataclass(frozen=True)
+class TagName:
+    """A tag as the result list shows it (templates/kb/includes/_tags.html reads .name)."""
+
+    name: str
+
+
 @dataclass
 class SearchHit:
     """One result: a question, or an answer shown under its question's title."""
@@ -68,8 +80,9 @@ class SearchHit:
     score: int
     url: str  # the page
     api_url: str
-    question: Question
+    question: Question | None  # with its author, when details were asked (the page)
     answer: Answer | None = None
+    tags: list[TagName] = field(default_factory=list)  # a question's, when details were asked
 
 
 @dataclass
@@ -100,17 +113,22 @@ def search(
     page: int | str | None = 1,
     page_size: int = PAGE_SIZE,
     strict_page: bool = True,
+    details: bool = True,
 ) -> SearchResults:
     """Search questions (or answers with is:answer) that the viewer may see.
 
     `page` past the end raises django.core.paginator.InvalidPage when strict_page, else gives the
-    last page (and a non-number the first)."""
+    last page (and a non-number the first). `details`: load the authors and tags the page
+    shows (the API does not need them)."""
     if sort not in SORTS:
         raise ValueError(f"sort must be one of {SORTS}")
     page_size = max(1, min(MAX_PAGE_SIZE, page_size))
     parsed = text.parse_query(query)
-    run = _Run(viewer=viewer, parsed=parsed, sort=sort)
-    ids = run.execute() if not parsed.is_empty else []
+    run = _Run(viewer=viewer, parsed=parsed, sort=sort, details=details)
+    ids = []
+    if not parsed.is_empty:
+        with _planned_for_vectors():
+            ids = run.execute()
     paginator = Paginator(ids, page_size)
     current = paginator.page(page) if strict_page else paginator.get_page(page)
     current.object_list = run.hits(list(current.object_list))
@@ -129,8 +147,9 @@ def search(
 class _Run:
     """One search: the filters, the plan and the fallbacks, then the hits for one page."""
 
-    def __init__(self, *, viewer, parsed: ParsedQuery, sort: str):
+    def __init__(self, *, viewer, parsed: ParsedQuery, sort: str, details: bool = True):
         self.viewer = viewer
+        self.details = details
         self.parsed = parsed
         self.sort = sort
         self.is_answer = parsed.kind == "answer"
@@ -163,7 +182,7 @@ class _Run:
             ids = self._matching_ids(base)
         if len(ids) < RELAX_BELOW and len(self.plan.groups) > 1:
             self.relaxed = True
-            ids = self._matching_ids(base, relaxed=True)
+            ids = self._matching_ids(base, relaxed=True, complete=ids)
         if len(ids) < RELAX_BELOW and not self.is_answer:
             fuzzy = [pk for pk in _fuzzy_title_ids(base, parsed) if pk not in ids]
             self.fuzzy = bool(fuzzy)
@@ -220,7 +239,14 @@ class _Run:
         }[self.sort]
         return list(rows.order_by(*order).values_list("pk", flat=True)[:MAX_RESULTS])
 
-    def _matching_ids(self, rows: QuerySet, *, relaxed: bool = False) -> list[int]:
+    def _matching_ids(
+        self, rows: QuerySet, *, relaxed: bool = False, complete: list[int] | None = None
+    ) -> list[int]:
+        """Matching ids in the run's order. For relevance, at most TITLE_CANDIDATES rows that
+        match in the title or tags and RANK_CANDIDATES rows that match anywhere are ranked (ts_rank
+        reads each row's vector: the cost of a query is bounded by these numbers, not by how
+        common its words are); title and tag matches first. `complete`: ids that have every word,
+        put first when relaxed."""
         plan = self.plan
         query = plan.tsquery(relaxed=relaxed)
         if not query:  # only exclusions
@@ -229,23 +255,17 @@ class _Run:
             return self._ordered_ids(
                 rows.exclude(search__vector=RawTsQuery(plan.excluded_tsquery()))
             )
-        matching = rows.filter(search__vector=RawTsQuery(query))
         if self.sort != "relevance":
-            return self._ordered_ids(matching)
-        candidates = matching.values("pk")[:MAX_RESULTS]
-        vector = F("search__vector")
-        ranked = self.model.objects.filter(pk__in=candidates).annotate(
-            # every word in the title or tags; when relaxed, any word there
-            title_hit=SearchVectorExact(
-                vector, RawTsQuery(plan.tsquery(relaxed=relaxed, weights="AB"))
-            ),
-            rank=SearchRank(vector, RawTsQuery(query), weights=RANK_WEIGHTS),
+            return self._ordered_ids(rows.filter(search__vector=RawTsQuery(query)))
+        ranked = _ranked_ids(
+            self.model,
+            rows,
+            query=query,
+            title_query=plan.tsquery(relaxed=relaxed, in_title=True),
+            weights=RANK_WEIGHTS,
+            first=complete,
         )
-        order = [F("title_hit").desc(), "-rank", "-score", "-created_at", "-pk"]
-        if relaxed:  # posts with all the words still come first
-            ranked = ranked.annotate(complete=SearchVectorExact(vector, RawTsQuery(plan.tsquery())))
-            order.insert(0, F("complete").desc())
-        return list(ranked.order_by(*order).values_list("pk", flat=True))
+        return ranked
 
     # --- hits for one page ------------------------------------------------------------------
 
@@ -258,34 +278,38 @@ class _Run:
         return self._question_hits(ids, terms)
 
     def _question_hits(self, ids: list[int], terms: set[str]) -> list[SearchHit]:
-        questions = {
-            question.pk: question
-            for question in Question.objects.filter(pk__in=ids)
-            .select_related("author")
-            .prefetch_related(
-                Prefetch("tags", queryset=Tag.objects.order_by("name").only("pk", "name"))
-            )
-            .defer("body_html")
-        }
-        bodies = {pk: text.plain_text(question.body) for pk, question in questions.items()}
+        tags: dict[int, list[TagName]] = {}
+        if self.details:  # the page shows authors and tags
+            questions = Question.objects.filter(pk__in=ids)
+            by_pk = {q.pk: q for q in questions.select_related("author").defer("body_html")}
+            for question_id, name in (
+                Question.tags.through.objects.filter(question_id__in=ids)
+                .order_by("tag__name")
+                .values_list("question_id", "tag__name")
+            ):
+                tags.setdefault(question_id, []).append(TagName(name))
+        else:  # the API: plain rows are enough
+            fields = ("pk", "title", "body", "score")
+            by_pk = {
+                row[0]: _Row(*row)
+                for row in Question.objects.filter(pk__in=ids).values_list(*fields)
+            }
+        snippets = {pk: text.markdown_snippet(by_pk[pk].body, terms) for pk in ids}
         # A question found through its answers shows the answer's words in its snippet.
-        through_answers = [pk for pk in ids if terms and not text.has_match(bodies[pk], terms)]
-        answer_texts: dict[int, str] = {}
+        through_answers = [pk for pk in ids if snippets[pk] is None and terms]
         if through_answers:
-            for answer in (
+            for question_id, body in (
                 Answer.objects.visible_to(self.viewer)
                 .filter(question_id__in=through_answers)
-                .only("pk", "question_id", "body")
                 .order_by("question_id", "-score", "pk")
+                .values_list("question_id", "body")
             ):
-                if answer.question_id not in answer_texts:
-                    body = text.plain_text(answer.body)
-                    if text.has_match(body, terms):
-                        answer_texts[answer.question_id] = body
+                if snippets[question_id] is None:
+                    snippets[question_id] = text.markdown_snippet(body, terms)
+        links = _Links()
         hits = []
         for pk in ids:
-            question = questions[pk]
-            source = answer_texts.get(pk, bodies[pk])
+            question = by_pk[pk]
             hits.append(
                 SearchHit(
                     type="question",
@@ -293,25 +317,29 @@ class _Run:
                     question_id=pk,
                     title=question.title,
                     title_html=text.highlight(question.title, terms),
-                    snippet=text.snippet(source, terms),
+                    snippet=snippets[pk] or text.leading_snippet(question.body),
                     score=question.score,
-                    url=question_url(question),
+                    url=links.question(pk, question.title),
                     api_url=f"/api/v1/questions/{pk}/",
-                    question=question,
+                    question=question if self.details else None,
+                    tags=tags.get(pk, []),
                 )
             )
         return hits
 
     def _answer_hits(self, ids: list[int], terms: set[str]) -> list[SearchHit]:
-        answers = {
-            answer.pk: answer
-            for answer in Answer.objects.filter(pk__in=ids)
-            .select_related("author", "question")
-            .defer("body_html", "question__body", "question__body_html")
-        }
+        answers = Answer.objects.filter(pk__in=ids).select_related("question")
+        if self.details:
+            answers = answers.select_related("author")
+            answers = answers.defer("body_html", "question__body", "question__body_html")
+        else:
+            question_fields = [f"question__{name}" for name in SUMMARY_FIELDS if name != "pk"]
+            answers = answers.only("pk", "body", "score", "question_id", *question_fields)
+        by_pk = {answer.pk: answer for answer in answers}
+        links = _Links()
         hits = []
         for pk in ids:
-            answer = answers[pk]
+            answer = by_pk[pk]
             question = answer.question
             hits.append(
                 SearchHit(
@@ -320,15 +348,106 @@ class _Run:
                     question_id=question.pk,
                     title=question.title,
                     title_html=text.highlight(question.title, terms),
-                    snippet=text.snippet(text.plain_text(answer.body), terms),
+                    snippet=text.markdown_snippet(answer.body, terms)
+                    or text.leading_snippet(answer.body),
                     score=answer.score,
-                    url=f"{question_url(question)}#answer-{pk}",
+                    url=f"{links.question(question.pk, question.title)}#answer-{pk}",
                     api_url=f"/api/v1/answers/{pk}/",
                     question=question,
                     answer=answer,
                 )
             )
         return hits
+
+
+@dataclass
+class _Row:
+    pk: int
+    title: str
+    body: str
+    score: int
+
+
+class _Links:
+    """question_url() for many questions: reverse() once, then fill in the id and slug."""
+
+    ID, SLUG = 987654321, "s1u9g"
+
+    def __init__(self):
+        self.with_slug = reverse("kb:question_detail", kwargs={"pk": self.ID, "slug": self.SLUG})
+        self.without_slug = reverse("kb:question_detail", kwargs={"pk": self.ID})
+
+    def question(self, pk: int, title: str) -> str:
+        slug = question_slug(title)
+        if not slug:
+            return self.without_slug.replace(str(self.ID), str(pk))
+        return self.with_slug.replace(f"{self.ID}/{self.SLUG}", f"{pk}/{escape_uri_path(slug)}")
+
+
+def _ranked(
+    model,
+    rows: QuerySet,
+    *,
+    query: str,
+    title_query: str,
+    weights: list[float],
+    first: list[int] | None = None,
+    columns: tuple[str, ...] = ("id",),
+    limit: int = MAX_RESULTS,
+) -> tuple[str, list]:
+    """The bounded candidates of `rows` matching `query`, best first: the `first` ids, then
+    title and tag matches, then ts_rank with these weights, score, recency. One query.
+
+    The candidates are at most TITLE_CANDIDATES rows matching in the title or tags (marked
+    lexemes) and RANK_CANDIDATES rows matching anywhere; each is ranked once."""
+    in_title = rows.filter(search__vector=RawTsQuery(f"({query}) & ({title_query})"))
+    in_title_sql, in_title_params = in_title.values("pk")[:TITLE_CANDIDATES].query.sql_with_params()
+    anywhere = rows.filter(search__vector=RawTsQuery(query)).values("pk")[:RANK_CANDIDATES]
+    anywhere_sql, anywhere_params = anywhere.query.sql_with_params()
+    search_model = QuestionSearch if model is Question else AnswerSearch
+    key = search_model._meta.pk.column
+    first_order = "c.pk = ANY(%s) DESC, " if first else ""
+    sql = (
+        f"WITH in_title AS MATERIALIZED ({in_title_sql}), "  # noqa: S608 (our own SQL)
+        f"anywhere AS MATERIALIZED ({anywhere_sql}), "
+        "candidates AS (SELECT pk, max(title_hit) AS title_hit FROM ("
+        "SELECT pk, 1 AS title_hit FROM in_title UNION ALL SELECT pk, 0 FROM anywhere"
+        ") AS found GROUP BY pk) "
+        f"SELECT {', '.join(f'post.{column}' for column in columns)} FROM candidates c "
+        f"JOIN {model._meta.db_table} post ON post.id = c.pk "
+        f"JOIN {search_model._meta.db_table} s ON s.{key} = c.pk "
+        f"ORDER BY {first_order}c.title_hit DESC, ts_rank(%s::float4[], s.vector, %s::tsquery) "
+        "DESC, post.score DESC, post.created_at DESC, post.id DESC LIMIT %s"
+    )
+    params = [*in_title_params, *anywhere_params, *([first] if first else []), weights, query]
+    return sql, [*params, limit]
+
+
+def _ranked_ids(model, rows: QuerySet, **options) -> list[int]:
+    sql, params = _ranked(model, rows, **options)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+def _ranked_summaries(rows: QuerySet, **options) -> list[Question]:
+    """Ranked questions with the SUMMARY_FIELDS only (similar and related lists)."""
+    sql, params = _ranked(Question, rows, columns=SUMMARY_COLUMNS, **options)
+    return list(Question.objects.raw(sql, params))
+
+
+@contextmanager
+def _planned_for_vectors():
+    """A transaction in which the planner will not scan a search table sequentially.
+
+    The search tables are small (each vector lives in TOAST), so a sequential scan with `@@` as a
+    filter looks cheap to PostgreSQL, which does not count the reading and decompressing of each
+    vector (about 10 µs a row). When it misjudges how common the words are, it picks that plan
+    and reads every vector of the table (over a second at 100,000 posts) where the GIN index
+    answers in milliseconds. One more query per search."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off")
+        yield
 
 
 def _midnight(day: date) -> datetime:
@@ -341,18 +460,17 @@ def _tags_named(names: set[str]) -> dict[str, tuple[int, str]]:
     names = {name.lower() for name in names if name}
     if not names:
         return {}
-    by_name = (
-        Tag.objects.annotate(lower_name=Lower("name"))
-        .filter(lower_name__in=names)
-        .values_list("lower_name", "pk", "name")
-    )
-    by_alias = (
-        TagAlias.objects.annotate(lower_name=Lower("name"))
-        .filter(lower_name__in=names)
-        .values_list("lower_name", "tag_id", "tag__name")
-    )
+    tag, alias = Tag._meta.db_table, TagAlias._meta.db_table
+    with connection.cursor() as cursor:  # both lower(name) lookups use the unique indexes
+        cursor.execute(
+            f"SELECT lower(a.name), t.id, t.name FROM {alias} a JOIN {tag} t ON t.id = a.tag_id "  # noqa: S608
+            "WHERE lower(a.name) = ANY(%s) UNION ALL "
+            f"SELECT lower(t.name), t.id, t.name FROM {tag} t WHERE lower(t.name) = ANY(%s)",
+            [sorted(names), sorted(names)],
+        )
+        rows = cursor.fetchall()
     found: dict[str, tuple[int, str]] = {}
-    for lower_name, pk, name in by_alias.union(by_name, all=True):
+    for lower_name, pk, name in rows:
         if lower_name not in found or name == lower_name:  # a tag's own name wins
             found[lower_name] = (pk, name)
     return found
@@ -410,26 +528,46 @@ def _fuzzy_title_ids(rows: QuerySet, parsed: ParsedQuery, *, limit: int = 10) ->
 
 def similar_question_list(*, viewer, title: str, limit: int = SIMILAR_LIMIT) -> list[Question]:
     """Questions that may already ask what a new title asks (duplicate suggestions while typing):
-    any word of the title may match, title matches first; fuzzy title matches fill up. At most
-    three queries."""
+    any word of the title may match, title matches first; fuzzy title matches fill up. Two
+    queries, four when fuzzy titles are needed."""
     parsed = ParsedQuery(text=title[: text.QUERY_MAX_LENGTH], words=title.split()[:30])
     plan = text.build_plan(parsed)
     rows = Question.objects.visible_to(viewer).exclude(status=Question.Status.DELETED)
-    fields = ("pk", "title", "score", "answer_count", "accepted_answer_id", "status")
     found: list[Question] = []
     query = plan.tsquery(relaxed=True)
-    if query:
-        candidates = rows.filter(search__vector=RawTsQuery(query)).values("pk")[:MAX_RESULTS]
-        found = list(
-            Question.objects.filter(pk__in=candidates)
-            .annotate(
-                rank=SearchRank(F("search__vector"), RawTsQuery(query), weights=SIMILAR_WEIGHTS)
-            )
-            .only(*fields)
-            .order_by("-rank", "-score", "-pk")[:limit]
-        )
-    fuzzy = _fuzzy_titles(rows, parsed) if len(found) < limit else None
-    if fuzzy is not None:
-        seen = {question.pk for question in found}
-        found += [q for q in fuzzy.only(*fields)[: limit * 2] if q.pk not in seen]
+    with _planned_for_vectors():
+        if query:
+            title_query = plan.tsquery(relaxed=True, in_title=True)
+            found = _ranked_summaries(rows, query=query, title_query=title_query,
+                                      weights=SIMILAR_WEIGHTS, limit=limit)  # fmt: skip
+        fuzzy = _fuzzy_titles(rows, parsed) if len(found) < limit else None
+        if fuzzy is not None:
+            seen = {question.pk for question in found}
+            found += [q for q in fuzzy.only(*SUMMARY_FIELDS)[: limit * 2] if q.pk not in seen]
     return found[:limit]
+
+
+def related_question_list(*, viewer, question: Question, limit: int = 5) -> list[Question]:
+    """Other questions about the same thing, for the question page: any word of the title may
+    match, or any of its tags; title and tag matches first. Two queries (the tags must be
+    prefetched, as question_get does)."""
+    parsed = ParsedQuery(text=question.title, words=question.title.split()[:30])
+    plan = text.build_plan(parsed)
+    for tag in question.tags.all():
+        lexemes = text.token_lexemes(text.normalize(tag.name))[:1]
+        if lexemes:
+            plan.groups.append(
+                text.TermGroup(text=tag.name, alternatives=[text.Alternative(lexemes, True)])
+            )
+    query = plan.tsquery(relaxed=True)
+    if not query:
+        return []
+    rows = (
+        Question.objects.visible_to(viewer)
+        .exclude(status=Question.Status.DELETED)
+        .exclude(pk=question.pk)
+    )
+    title_query = plan.tsquery(relaxed=True, in_title=True)
+    with _planned_for_vectors():
+        return _ranked_summaries(rows, query=query, title_query=title_query,
+                                 weights=SIMILAR_WEIGHTS, limit=limit)  # fmt: skip

@@ -7,13 +7,24 @@ vector holds its question's title and tags, so indexing either re-segments the q
 its answers together. The segmentation itself is kb/search.py.
 """
 
+import multiprocessing
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Prefetch, Q
 
 from kb.models import Answer, AnswerSearch, Question, QuestionSearch, SearchWord, Tag
-from kb.search import SEARCH_VERSION, answer_document, question_document
+from kb.search import (
+    ANSWERS,
+    BODY,
+    SEARCH_VERSION,
+    TAGS,
+    TITLE,
+    assemble_document,
+    plain_text,
+    segment_section,
+)
 
 REINDEX_BATCH_SIZE = 200
 
@@ -32,9 +43,22 @@ def search_index_questions(*, question_ids: Iterable[int]) -> int:
     A row is only written if it has not changed since it was read here (the question's
     last_activity_at, the answer's revision_count): a concurrent edit indexes its own content, and
     a slower reindex must not put the older text back."""
+    return _store(_documents(question_ids))
+
+
+@dataclass
+class _Documents:
+    question_rows: list[tuple] = field(default_factory=list)  # (id, vector, last_activity_at)
+    answer_rows: list[tuple] = field(default_factory=list)  # (id, vector, revision_count)
+    words: set[str] = field(default_factory=set)
+
+
+def _documents(question_ids: Iterable[int]) -> _Documents:
+    """Read questions with their tags and answers (three queries) and segment them."""
     ids = sorted(set(question_ids))
+    documents = _Documents()
     if not ids:
-        return 0
+        return documents
     questions = list(
         Question.objects.filter(pk__in=ids)
         .only("pk", "title", "body", "last_activity_at")
@@ -48,25 +72,39 @@ def search_index_questions(*, question_ids: Iterable[int]) -> int:
     ):
         answers_by_question.setdefault(answer.question_id, []).append(answer)
 
-    question_rows, answer_rows, words = [], [], set()
+    question_rows, answer_rows, words = (
+        documents.question_rows,
+        documents.answer_rows,
+        documents.words,
+    )
     for question in questions:
-        tags = [tag.name for tag in question.tags.all()]
-        answers = answers_by_question.get(question.pk, [])
-        document = question_document(
-            title=question.title,
-            tags=tags,
-            body=question.body,
-            answers=[answer.body for answer in answers if not answer.is_deleted],
+        # Each field is segmented once: an answer's words go into its own document (C) and
+        # into its question's (D).
+        head = [(segment_section(question.title), TITLE)]
+        head += [(segment_section(tag.name), TAGS) for tag in question.tags.all()]
+        answers = [
+            (answer, segment_section(plain_text(answer.body)))
+            for answer in answers_by_question.get(question.pk, [])
+        ]
+        document = assemble_document(
+            head
+            + [(segment_section(plain_text(question.body)), BODY)]
+            + [(section, ANSWERS) for answer, section in answers if not answer.is_deleted]
         )
         question_rows.append((question.pk, document.vector, question.last_activity_at))
         words |= document.latin_words
-        for answer in answers:
-            document = answer_document(question_title=question.title, tags=tags, body=answer.body)
+        for answer, section in answers:
+            document = assemble_document(head + [(section, BODY)])
             answer_rows.append((answer.pk, document.vector, answer.revision_count))
-            words |= document.latin_words
-    written = _write_vectors(Question, "last_activity_at", "timestamptz", question_rows)
-    written += _write_vectors(Answer, "revision_count", "integer", answer_rows)
-    search_words_add(words=words)
+    # An answer's English words are all in its question's document (or it is deleted: then
+    # they stay out of the lexicon until it is restored).
+    return documents
+
+
+def _store(documents: _Documents) -> int:
+    written = _write_vectors(Question, "last_activity_at", "timestamptz", documents.question_rows)
+    written += _write_vectors(Answer, "revision_count", "integer", documents.answer_rows)
+    search_words_add(words=documents.words)
     return written
 
 
@@ -124,20 +162,35 @@ def search_reindex(
     *,
     everything: bool = False,
     batch_size: int = REINDEX_BATCH_SIZE,
+    processes: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Re-segment stale rows (or every row, rebuilding the word lexicon too), one transaction per
-    batch of questions. Returns the number of rows written; `progress(done, total)` after each
+    batch of questions. With processes > 1, forked workers read and segment batches while this
+    process writes them. Returns the number of rows written; `progress(done, total)` after each
     batch."""
     if everything:
         SearchWord.objects.all().delete()
         ids = list(Question.objects.order_by("pk").values_list("pk", flat=True))
     else:
         ids = stale_question_ids()
-    written = 0
-    for start in range(0, len(ids), batch_size):
-        with transaction.atomic():
-            written += search_index_questions(question_ids=ids[start : start + batch_size])
-        if progress:
-            progress(min(start + batch_size, len(ids)), len(ids))
+    batches = [ids[start : start + batch_size] for start in range(0, len(ids), batch_size)]
+    pool = None
+    if processes > 1 and len(batches) > 1:
+        if connection.in_atomic_block:
+            raise RuntimeError("Worker processes cannot be forked inside a transaction.")
+        connections.close_all()  # the workers must not share this process's connection
+        pool = multiprocessing.get_context("fork").Pool(processes)
+    written = done = 0
+    try:
+        built = pool.imap(_documents, batches) if pool else map(_documents, batches)
+        for batch, documents in zip(batches, built, strict=True):
+            with transaction.atomic():
+                written += _store(documents)
+            done += len(batch)
+            if progress:
+                progress(done, len(ids))
+    finally:
+        if pool:
+            pool.terminate()
     return written

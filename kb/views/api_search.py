@@ -97,7 +97,7 @@ class SearchApi(APIView):
         page_size = min(data["page_size"], MAX_PAGE_SIZE)
         try:
             results = search(viewer=request.user, query=data["q"], sort=data["sort"],
-                             page=data["page"], page_size=page_size)  # fmt: skip
+                             page=data["page"], page_size=page_size, details=False)  # fmt: skip
         except InvalidPage as error:
             raise NotFound("Invalid page.") from error
         page = results.page

@@ -1,5 +1,6 @@
 """kb/search.py: normalisation, segmentation, documents, query language, snippets. No database."""
 
+import re
 from datetime import date
 
 import pytest
@@ -9,11 +10,10 @@ from kb.search import build_plan, parse_query
 
 
 def lexemes_of(vector: str) -> dict[str, str]:
-    """'word':1A,5C ... -> {word: "1A,5C"}"""
+    """'word':1A,5C '^ marked' ... -> {word: "1A,5C", "^ marked": ""}"""
     found = {}
-    for item in vector.split(" "):
-        lexeme, _, positions = item.rpartition(":")
-        found[lexeme.strip("'")] = positions
+    for item in re.findall(r"'((?:[^']|'')*)'(?::([0-9A-D,]+))?", vector):
+        found[item[0].replace("''", "'")] = item[1]
     return found
 
 
@@ -66,6 +66,15 @@ def test_document_weights_sections_and_drops_stop_words():
     assert found["rag"].endswith("D")
     assert "是" not in found and "的" not in found and "**" not in document.vector
     assert document.latin_words == {"rmsnorm", "normalization", "rag"}
+
+
+def test_title_and_tag_lexemes_are_also_stored_marked_without_positions():
+    document = search.question_document(
+        title="RMSNorm是什么", tags=["normalization"], body="正文 LayerNorm", answers=[]
+    )
+    found = lexemes_of(document.vector)
+    assert found["^ rmsnorm"] == "" and found["^ normalization"] == ""
+    assert "^ layernorm" not in found and "^ 正文" not in found
 
 
 def test_lexemes_are_quoted_for_tsvector_and_tsquery_literals():
@@ -160,7 +169,7 @@ def test_malformed_queries_parse_and_plan_without_error(query):
     parsed = parse_query(query)
     plan = build_plan(parsed)
     plan.tsquery()
-    plan.tsquery(relaxed=True, weights="AB")
+    plan.tsquery(relaxed=True, in_title=True)
     assert len(parsed.text) <= search.QUERY_MAX_LENGTH
 
 
@@ -183,20 +192,20 @@ def test_relaxed_plan_ors_words_but_keeps_phrases_and_exclusions():
     assert plan.tsquery(relaxed=True) == "('rmsnorm' | 'llama') & '位置编码' & !'bert'"
 
 
-def test_weighted_plan_restricts_every_lexeme():
-    plan = build_plan(parse_query("rmsnorm 区别"))
-    assert plan.tsquery(weights="AB") == "'rmsnorm':AB & '区别':AB"
+def test_title_plan_asks_for_marked_lexemes_and_phrases_as_words():
+    plan = build_plan(parse_query('rmsnorm 区别 "位置 编码" -bert'))
+    assert plan.tsquery(in_title=True) == "'^ rmsnorm' & '^ 区别' & ('^ 位置' & '^ 编码')"
 
 
 def test_a_word_naming_a_tag_also_matches_the_tag():
     plan = build_plan(parse_query("层归一化"), tag_aliases={"层归一化": "normalization"})
-    assert "'normalization':B" in plan.tsquery()
+    assert "'^ normalization'" in plan.tsquery()
     assert "normalization" not in plan.highlight_terms()
 
 
 def test_a_word_made_of_several_tokens_naming_a_tag_is_one_group():
     plan = build_plan(parse_query("大语言模型"), tag_aliases={"大语言模型": "llm"})
-    assert len(plan.groups) == 1 and "'llm':B" in plan.tsquery()
+    assert len(plan.groups) == 1 and "'^ llm'" in plan.tsquery()
 
 
 def test_corrections_become_alternatives():

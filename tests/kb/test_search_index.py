@@ -19,10 +19,11 @@ pytestmark = pytest.mark.django_db
 
 
 def lexemes(vector: str) -> dict[str, str]:
-    """Ask Postgres itself: the vector's lexemes with their weights."""
+    """Ask Postgres itself: the vector's lexemes with their weights (marked title and tag
+    lexemes have none)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT lexeme, weights FROM unnest(%s::tsvector)", [vector])
-        return {lexeme: "".join(weights) for lexeme, weights in cursor.fetchall()}
+        return {lexeme: "".join(weights or []) for lexeme, weights in cursor.fetchall()}
 
 
 def question_vector(question: Question) -> dict[str, str]:
@@ -40,6 +41,7 @@ def test_asking_indexes_title_tags_and_body_with_their_weights():
     found = question_vector(question)
     assert found["rmsnorm"] == "A" and found["区别"] == "A"
     assert found["normalization"] == "B"
+    assert "^ rmsnorm" in found and "^ normalization" in found and "^ 大模型" not in found
     assert found["大模型"] == "C" and found["模型"] == "C"
     assert "什么" not in found  # a stop word
     assert QuestionSearch.objects.get(question=question).search_version == SEARCH_VERSION
@@ -110,6 +112,19 @@ def test_reindex_all_rewrites_every_document_and_rebuilds_the_lexicon():
     assert written == 1
     assert "transformer" in lexemes(QuestionSearch.objects.get().vector)
     assert not SearchWord.objects.filter(word="obsoleteword").exists()
+
+
+def test_reindex_with_worker_processes_writes_the_same_documents(transactional_db):
+    for number in range(5):
+        question = question_make(title=f"第 {number} 个关于 KV cache 的问题")
+        answer_make(question=question, body=f"回答 {number}:PagedAttention")
+    before = dict(QuestionSearch.objects.values_list("question_id", "vector"))
+    QuestionSearch.objects.all().delete()
+    AnswerSearch.objects.all().delete()
+    written = search_reindex(everything=True, batch_size=2, processes=2)
+    assert written == 10
+    assert dict(QuestionSearch.objects.values_list("question_id", "vector")) == before
+    assert stale_question_ids() == []
 
 
 def test_reindex_does_not_overwrite_a_post_that_changed_meanwhile():

@@ -16,6 +16,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--all", action="store_true", help="re-segment every post")
         parser.add_argument("--batch-size", type=int, default=REINDEX_BATCH_SIZE)
+        parser.add_argument(
+            "--processes", type=int, default=1, help="processes that segment (default: 1)"
+        )
 
     def handle(self, *args, **options):
         started = time.monotonic()
@@ -26,7 +29,10 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {done}/{total} questions")
 
         written = search_reindex(
-            everything=options["all"], batch_size=max(1, options["batch_size"]), progress=progress
+            everything=options["all"],
+            batch_size=max(1, options["batch_size"]),
+            processes=max(1, options["processes"]),
+            progress=progress,
         )
         self.stdout.write(
             f"Search index: {written} documents written in {time.monotonic() - started:.1f}s "
