@@ -112,6 +112,8 @@ def prepare_database(options, admin_url: str) -> tuple[str, dict]:
     _say("Migrating the bench database.")
     _manage("migrate", "--noinput", "-v", "0", env=env)
     if reuse:
+        # Catch up with a segmenter or dictionary that changed since (only stale posts).
+        _manage("reindex_search", "--processes", str(options.processes), env=env)
         _say(
             f"Reusing {database.BENCH_DATABASE}: {stored['questions']} questions, seed "
             f"{stored['seed']} (--regenerate to build it again)."
