@@ -292,11 +292,9 @@ def machine_info(bench_url: str, description: dict, server_description: str) -> 
     ).stdout.strip()
     counts = description.get("counts", {})
     data = f"{description['questions']:,} questions"
-    if counts:
-        data += (
-            f", {counts['answers']:,} answers, {counts['revisions']:,} revisions, "
-            f"{counts['votes']:,} votes"
-        )
+    for name in ("answers", "revisions", "comments", "votes", "reputation events"):
+        if name in counts:
+            data += f", {counts[name]:,} {name}"
     data += (
         f", {description['users']} users, {description['tags']} tags (seed {description['seed']})"
     )

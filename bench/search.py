@@ -114,6 +114,10 @@ def _vacuum_analyze() -> None:
 
     with connection.cursor() as cursor:
         cursor.execute("VACUUM (ANALYZE)")
+        cursor.execute("ANALYZE kb_questionsearch, kb_answersearch")
+        cursor.execute("SELECT count(*) FROM pg_stats WHERE tablename = 'kb_questionsearch'")
+        if not cursor.fetchone()[0]:
+            raise SystemExit("The search tables have no statistics after ANALYZE.")
 
 
 # --- the index -------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from django.utils.safestring import SafeString, mark_safe
 DICTIONARY_PATH = Path(__file__).with_name("search_dictionary.txt")
 STOPWORDS_PATH = Path(__file__).with_name("search_stopwords.txt")
 # Bump when the segmentation code changes; the dictionary and stop list are hashed in as well.
-SEGMENTER_VERSION = 3
+SEGMENTER_VERSION = 4
 
 INDEX_MAX_CHARS = 30_000  # tsvector positions stop at 16,383 and a tsvector must stay under 1 MB
 MAX_POSITION = 16_383

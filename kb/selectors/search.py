@@ -45,6 +45,8 @@ TITLE_SIMILARITY = 0.4  # pg_trgm word_similarity for the fuzzy title fallback
 SIMILAR_LIMIT = 5
 SUMMARY_FIELDS = ("pk", "title", "score", "answer_count", "accepted_answer_id", "status")
 SUMMARY_COLUMNS = ("id", "title", "score", "answer_count", "accepted_answer_id", "status")
+# What templates/kb/search_results.html shows of a question (or an answer's question) and author.
+PAGE_FIELDS = (*SUMMARY_FIELDS, "created_at", "author__username", "author__display_name")
 SIMILAR_WEIGHTS = [0.02, 0.05, 0.4, 1.0]  # a new title is compared with titles above all
 CORRECTION_CANDIDATES = 8
 
@@ -281,7 +283,8 @@ class _Run:
         tags: dict[int, list[TagName]] = {}
         if self.details:  # the page shows authors and tags
             questions = Question.objects.filter(pk__in=ids)
-            by_pk = {q.pk: q for q in questions.select_related("author").defer("body_html")}
+            questions = questions.select_related("author").only(*PAGE_FIELDS, "body")
+            by_pk = {question.pk: question for question in questions}
             for question_id, name in (
                 Question.tags.through.objects.filter(question_id__in=ids)
                 .order_by("tag__name")
@@ -330,8 +333,10 @@ class _Run:
     def _answer_hits(self, ids: list[int], terms: set[str]) -> list[SearchHit]:
         answers = Answer.objects.filter(pk__in=ids).select_related("question")
         if self.details:
-            answers = answers.select_related("author")
-            answers = answers.defer("body_html", "question__body", "question__body_html")
+            question_fields = [f"question__{name}" for name in SUMMARY_FIELDS if name != "pk"]
+            answers = answers.select_related("author").only(
+                "pk", "body", "score", "created_at", "question_id", "author__username",
+                "author__display_name", *question_fields)  # fmt: skip
         else:
             question_fields = [f"question__{name}" for name in SUMMARY_FIELDS if name != "pk"]
             answers = answers.only("pk", "body", "score", "question_id", *question_fields)

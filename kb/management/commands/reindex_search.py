@@ -1,9 +1,13 @@
 import time
 
 from django.core.management.base import BaseCommand
+from django.db import connection
 
+from kb.models import AnswerSearch, QuestionSearch
 from kb.search import SEARCH_VERSION
 from kb.services.search_index import REINDEX_BATCH_SIZE, search_reindex
+
+ANALYZE_AFTER = 1000  # documents written
 
 
 class Command(BaseCommand):
@@ -34,6 +38,11 @@ class Command(BaseCommand):
             processes=max(1, options["processes"]),
             progress=progress,
         )
+        if written >= ANALYZE_AFTER:  # fresh statistics, or the planner misjudges every query
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"ANALYZE {QuestionSearch._meta.db_table}, {AnswerSearch._meta.db_table}"
+                )
         self.stdout.write(
             f"Search index: {written} documents written in {time.monotonic() - started:.1f}s "
             f"(search_version {SEARCH_VERSION})."
