@@ -2,7 +2,8 @@
 `python -m bench.run`) with production settings and reports time per request, the SQL queries
 with their time, and optionally a cProfile of the Python side.
 
-    .venv/bin/python -m bench.profile /questions/123/ [--repeat 50] [--cprofile] [--queries]
+    .venv/bin/python -m bench.profile /questions/123/ [--repeat 50] [--queries]
+        [--cprofile [--sort tottime]]
 """
 
 import argparse
@@ -54,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--cprofile", action="store_true", help="print the top functions")
     parser.add_argument("--queries", action="store_true", help="print each query of one request")
+    parser.add_argument(
+        "--sort", default="cumulative", choices=["cumulative", "tottime"], help="cProfile order"
+    )
     options = parser.parse_args(argv)
     _setup()
     from django.db import connection
@@ -99,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  [{duration * 1000:6.2f} ms] {statement}")
         if profiler:
             text = io.StringIO()
-            stats = pstats.Stats(profiler, stream=text).sort_stats("cumulative")
+            stats = pstats.Stats(profiler, stream=text).sort_stats(options.sort)
             stats.print_stats(30)
             print(text.getvalue())
     return 0

@@ -20,6 +20,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,6 +57,10 @@ TARGETS = [
     Target("tag", "Tag page", "/tags/{tag}/"),
     Target("api-list", "API question list", "/api/v1/questions/"),
     Target("api-detail", "API question detail", "/api/v1/questions/{question_id}/", goal_p50_ms=10),
+    Target("history", "Revision history", "/questions/{question_id}/revisions/"),
+    Target("user", "User page", "/users/{username}/"),
+    Target("search", "Search page", "/search/?q={query}"),
+    Target("api-search", "API search", "/api/v1/search/?q={query}"),
 ]
 
 
@@ -156,7 +161,10 @@ def generate_into(bench_url: str, plan, *, processes: int) -> dict[str, int]:
 
 
 def sample(bench_url: str, *, seed: int, size: int) -> dict[str, list[str]]:
-    """Fixed, seeded lists of values for the paths: visible questions and tags with questions."""
+    """Fixed, seeded lists of values for the paths: visible questions, tags with questions,
+    members who asked, and the search queries of bench.search."""
+    from bench.search import make_queries
+
     with psycopg.connect(bench_url, autocommit=True) as connection:
         question_ids = [
             row[0]
@@ -170,12 +178,23 @@ def sample(bench_url: str, *, seed: int, size: int) -> dict[str, list[str]]:
                 "SELECT name FROM kb_tag WHERE question_count > 0 ORDER BY name"
             )
         ]
+        usernames = [
+            row[0]
+            for row in connection.execute(
+                "SELECT username FROM accounts_user WHERE id IN "
+                "(SELECT author_id FROM kb_question) ORDER BY username"
+            )
+        ]
     rng = random.Random(seed)
     question_ids = rng.sample(question_ids, min(size, len(question_ids)))
     rng.shuffle(tags)
+    rng.shuffle(usernames)
+    queries = [query for _kind, query in make_queries(200, tags)]
     return {
         "question_id": [str(pk) for pk in question_ids],
         "tag": [quote(name, safe="") for name in tags[:size]],
+        "username": [quote(name, safe="") for name in usernames[:size]],
+        "query": [quote(query, safe="") for query in queries],
     }
 
 
@@ -186,6 +205,10 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def _cache_name() -> str:
+    return "Redis" if os.environ.get("REDIS_URL") else "local memory (each worker its own)"
 
 
 def server_environment(bench_url: str) -> dict[str, str]:
@@ -251,6 +274,18 @@ class Server:
                 os.killpg(self.process.pid, signal.SIGKILL)  # the session we started
                 self.process.wait()
         self.log.close()
+
+
+def prime(base_url: str, paths: list[str], *, connections: int) -> None:
+    """Request every path once, as on a live site where each page has been viewed before: what
+    is cached per page (the related questions of a question) is then warm, in a shared cache."""
+
+    def fetch(path: str) -> None:
+        with urllib.request.urlopen(base_url + path, timeout=60) as response:
+            response.read()
+
+    with ThreadPoolExecutor(max_workers=connections) as pool:
+        list(pool.map(fetch, paths))
 
 
 def check_paths(base_url: str, paths: list[str]) -> str | None:
@@ -429,6 +464,7 @@ def measure(options, bench_url: str, log: Callable[[str], None]) -> list[dict]:
                     "connections": options.connections,
                     "threads": options.threads,
                 }
+                prime(server.base_url, paths, connections=options.connections)
                 if options.warmup:
                     wrk.run(duration_seconds=options.warmup, **common)
                 result = wrk.run(duration_seconds=options.duration, **common)
@@ -466,8 +502,9 @@ def main(argv: list[str] | None = None) -> int:
     rows = measure(options, bench_url, _say)
     settings = (
         f"gunicorn {options.workers} sync workers, DEBUG=0; wrk -t{options.threads} "
-        f"-c{options.connections} -d{options.duration}s after a {options.warmup} s warm-up, "
-        f"per target; paths rotate over {options.sample} seeded question ids or all tags; "
+        f"-c{options.connections} -d{options.duration}s per target, after requesting each of its "
+        f"paths once and a {options.warmup} s warm-up; paths rotate over {options.sample} seeded "
+        f"question ids, members or tags, or 200 search queries; cache: {_cache_name()}; "
         f"load average {load_before} before, {_load_average()} after"
     )
     text = report(rows, machine_info(bench_url, description, server_description), settings)

@@ -1,5 +1,7 @@
 """API representations (output). Writes validate an input serializer, then call a service."""
 
+import copy
+
 from django.contrib.auth import get_user_model
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -11,7 +13,23 @@ from kb.privileges import privileges_of
 User = get_user_model()
 
 
-class UserSummarySerializer(serializers.ModelSerializer):
+class ModelSerializer(serializers.ModelSerializer):
+    """DRF's ModelSerializer with its fields built once per class.
+
+    DRF inspects the model to build a ModelSerializer's fields on every instance: about 1 ms
+    each, and a question with its answers, authors and tags builds four. The fields depend only
+    on the class (Meta), so they are built once and deep-copied, as DRF does for the declared
+    fields of a plain Serializer."""
+
+    def get_fields(self):
+        built = type(self).__dict__.get("_built_fields")
+        if built is None:
+            built = super().get_fields()
+            type(self)._built_fields = built
+        return copy.deepcopy(built)
+
+
+class UserSummarySerializer(ModelSerializer):
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -61,7 +79,7 @@ class MeSerializer(UserDetailSerializer):
         return PrivilegeSerializer(privileges_of(user), many=True).data
 
 
-class TagSerializer(serializers.ModelSerializer):
+class TagSerializer(ModelSerializer):
     aliases = serializers.SerializerMethodField()
 
     class Meta:
@@ -78,7 +96,7 @@ class TagNameField(serializers.RelatedField):
         return tag.name
 
 
-class QuestionListSerializer(serializers.ModelSerializer):
+class QuestionListSerializer(ModelSerializer):
     tags = TagNameField(many=True, read_only=True)
     author = UserSummarySerializer(read_only=True)
     has_accepted_answer = serializers.SerializerMethodField()
@@ -110,7 +128,7 @@ class QuestionListSerializer(serializers.ModelSerializer):
         return f"/api/v1/questions/{question.pk}/"
 
 
-class AnswerSerializer(serializers.ModelSerializer):
+class AnswerSerializer(ModelSerializer):
     author = UserSummarySerializer(read_only=True)
     is_accepted = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
@@ -161,7 +179,7 @@ class QuestionDetailSerializer(QuestionListSerializer):
         return AnswerSerializer(self.context["answers"], many=True, context=context).data
 
 
-class RevisionSerializer(serializers.ModelSerializer):
+class RevisionSerializer(ModelSerializer):
     author = UserSummarySerializer(read_only=True)
     reviewer = UserSummarySerializer(read_only=True)
     base_revision = serializers.SerializerMethodField()
@@ -236,7 +254,7 @@ class ApiTokenSerializer(serializers.Serializer):
     last_used_at = serializers.DateTimeField(allow_null=True)
 
 
-class CommentSerializer(serializers.ModelSerializer):
+class CommentSerializer(ModelSerializer):
     author = UserSummarySerializer(read_only=True)
 
     class Meta:

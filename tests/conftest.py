@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory, moderator_create
@@ -8,6 +9,13 @@ from tests.factories import UserFactory, moderator_create
 def fast_password_hashing(settings):
     # PBKDF2's cost is for production; a fast hasher keeps factories cheap. Login still hashes.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    # The cache (Redis in CI's second run) outlives a test; query counts and throttles need it
+    # empty.
+    cache.clear()
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import BooleanField, F, Func, Q
 
 from kb.models import Answer, Comment, Question
+from kb.selectors.questions import AUTHOR_UNSHOWN
 
 
 class _EqualsAny(Func):
@@ -27,7 +28,8 @@ def comments_for_question_page(
     comments = Comment.objects.visible_to(viewer).filter(Q(question=question) | Q(on_answers))
     grouped: dict[str, dict[int, list[Comment]]] = {"question": defaultdict(list),
                                                     "answer": defaultdict(list)}  # fmt: skip
-    for comment in comments.select_related("author").order_by("created_at", "pk"):
+    comments = comments.select_related("author").defer(*AUTHOR_UNSHOWN)
+    for comment in comments.order_by("created_at", "pk"):
         if comment.question_id:
             grouped["question"][comment.question_id].append(comment)
         else:

@@ -1,6 +1,6 @@
 """Reads of questions and answers. Visibility is decided here, once, from the viewer."""
 
-from django.db.models import Case, Count, IntegerField, Prefetch, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
 
 from kb.models import Answer, Question, Tag
 
@@ -10,6 +10,9 @@ QUESTION_TABS = {
     "top": ["-score", "-created_at", "-pk"],
     "unanswered": ["-created_at", "-pk"],
 }
+
+# What a page shows of a post's author is a card: the long or secret columns stay behind.
+AUTHOR_UNSHOWN = ("author__password", "author__bio")
 
 _tags_by_name = Prefetch("tags", queryset=Tag.objects.order_by("name").only("pk", "name"))
 
@@ -32,6 +35,7 @@ def question_get(*, viewer, pk: int) -> Question:
     return (
         Question.objects.visible_to(viewer)
         .select_related("author", "duplicate_of")
+        .defer(*AUTHOR_UNSHOWN, "duplicate_of__body", "duplicate_of__body_html")
         .prefetch_related(_tags_by_name)
         .get(pk=pk)
     )
@@ -48,6 +52,7 @@ def answer_list(*, viewer, question: Question) -> QuerySet[Answer]:
         Answer.objects.visible_to(viewer)
         .filter(question=question)
         .select_related("author")
+        .defer(*AUTHOR_UNSHOWN)
         .order_by(accepted_first, "-score", "created_at", "pk")
     )
 
@@ -71,17 +76,4 @@ def answer_list_by_author(*, viewer, author) -> QuerySet[Answer]:
         .select_related("question")
         .defer("body", "body_html", "question__body", "question__body_html")
         .order_by("-created_at", "-pk")
-    )
-
-
-def related_question_list(*, question: Question, limit: int = 5) -> QuerySet[Question]:
-    """Other visible questions sharing the most tags with this one (one query)."""
-    tag_ids = [tag.pk for tag in question.tags.all()]
-    return (
-        Question.objects.exclude(status=Question.Status.DELETED)
-        .exclude(pk=question.pk)
-        .filter(tags__in=tag_ids)
-        .annotate(shared=Count("tags"))
-        .order_by("-shared", "-score", "-pk")
-        .only("pk", "title", "score", "answer_count", "accepted_answer_id")[:limit]
     )

@@ -1,9 +1,11 @@
-"""Small helpers for the read pages: canonical question links."""
+"""Small helpers for the read pages: canonical question links, cached links to tags and members."""
+
+from functools import lru_cache
 
 from django import template
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.text import slugify
-from django.utils.translation import get_language_from_path
+from django.utils.translation import get_language, get_language_from_path
 
 register = template.Library()
 
@@ -19,17 +21,40 @@ def question_slug(title: str) -> str:
     return "" if slug in RESERVED_SLUGS else slug
 
 
+@lru_cache(maxsize=20_000)
+def _reverse(urlconf, script_prefix: str, language: str, viewname: str, kwargs: tuple) -> str:
+    return reverse(viewname, kwargs=dict(kwargs))
+
+
+def cached_reverse(viewname: str, /, **kwargs) -> str:
+    """reverse() for the links a page repeats: it costs about 70 µs, and a list page links 30
+    questions, their authors and 150 tags. The address depends on nothing but these arguments,
+    the URLconf, the script prefix and the language (/en/), which are the cache key."""
+    key = tuple(sorted(kwargs.items()))
+    return _reverse(get_urlconf(), get_script_prefix(), get_language(), viewname, key)
+
+
 def question_url(question) -> str:
     """`/questions/<id>/<slug>/`, or `/questions/<id>/` when the title has no word characters."""
     slug = question_slug(question.title)
     if not slug:
-        return reverse("kb:question_detail", kwargs={"pk": question.pk})
-    return reverse("kb:question_detail", kwargs={"pk": question.pk, "slug": slug})
+        return cached_reverse("kb:question_detail", pk=question.pk)
+    return cached_reverse("kb:question_detail", pk=question.pk, slug=slug)
 
 
 @register.simple_tag
 def question_link(question) -> str:
     return question_url(question)
+
+
+@register.simple_tag
+def tag_link(tag) -> str:
+    return cached_reverse("kb:tag_detail", name=tag.name)
+
+
+@register.simple_tag
+def user_link(user) -> str:
+    return cached_reverse("kb:user_detail", username=user.username)
 
 
 @register.inclusion_tag("kb/includes/_pagination.html", takes_context=True)

@@ -21,7 +21,7 @@ from kb import permissions
 from kb.models import Answer, Question
 from kb.privileges import privileges_of
 from kb.selectors.reputation import reputation_event_list, reputation_events_with_posts
-from kb.templatetags.kb_pages import question_url
+from kb.templatetags.kb_pages import cached_reverse, question_url
 
 register = template.Library()
 
@@ -37,7 +37,7 @@ def post_url(post: Question | Answer) -> str:
 
 
 def login_url(post: Question | Answer) -> str:
-    return f"{reverse('accounts:login')}?next={quote(post_url(post), safe='/')}"
+    return f"{cached_reverse('accounts:login')}?next={quote(post_url(post), safe='/')}"
 
 
 def _button(user, post: Question | Answer, value: int, current: int | None) -> dict:

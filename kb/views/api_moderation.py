@@ -28,7 +28,7 @@ from kb.selectors.moderation import (
     suggested_edit_list_by_author,
 )
 from kb.selectors.questions import answer_get, question_get
-from kb.serializers import UserSummarySerializer
+from kb.serializers import ModelSerializer, UserSummarySerializer
 from kb.services import closing, flags, moderation, reviews
 from kb.services.comments import comment_delete
 from kb.services.flags import CORRECTION_REASONS
@@ -119,7 +119,7 @@ class FlagInputSerializer(serializers.Serializer):
     )
 
 
-class FlagSerializer(serializers.ModelSerializer):
+class FlagSerializer(ModelSerializer):
     user = serializers.CharField(source="user.username", read_only=True)
     handled_by = serializers.CharField(
         source="handled_by.username", read_only=True, allow_null=True, default=None
@@ -149,7 +149,7 @@ class ReviewVoteSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class SuggestedEditSerializer(serializers.ModelSerializer):
+class SuggestedEditSerializer(ModelSerializer):
     """A suggested edit with its post, its votes and the diff from the revision it started from."""
 
     author = UserSummarySerializer(read_only=True)
@@ -192,7 +192,7 @@ class SuggestedEditSerializer(serializers.ModelSerializer):
         return revision_diff(revision.base_revision, revision)
 
 
-class MySuggestedEditSerializer(serializers.ModelSerializer):
+class MySuggestedEditSerializer(ModelSerializer):
     post = serializers.SerializerMethodField()
     reviewer = UserSummarySerializer(read_only=True)
 
@@ -320,7 +320,7 @@ class UserStateSerializer(serializers.Serializer):
     suspended_until = serializers.DateTimeField(allow_null=True)
 
 
-class ModerationActionSerializer(serializers.ModelSerializer):
+class ModerationActionSerializer(ModelSerializer):
     actor = serializers.CharField(source="actor.username")
     action_display = serializers.SerializerMethodField()
     target_user = serializers.CharField(
@@ -348,7 +348,7 @@ class ModerationActionSerializer(serializers.ModelSerializer):
         return moderation.action_label(row.action)
 
 
-class TimelineEntrySerializer(serializers.ModelSerializer):
+class TimelineEntrySerializer(ModelSerializer):
     actor = serializers.CharField(source="actor.username")
     action_display = serializers.SerializerMethodField()
 

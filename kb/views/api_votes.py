@@ -15,6 +15,7 @@ from kb.api_errors import error_body
 from kb.models import Answer, Question
 from kb.selectors.questions import answer_get
 from kb.selectors.reputation import reputation_event_list
+from kb.serializers import ModelSerializer
 from kb.services.votes import (
     VoteLimitReached,
     VoteResult,
@@ -42,7 +43,7 @@ class AcceptStateSerializer(serializers.Serializer):
     accepted_answer_id = serializers.IntegerField(allow_null=True)
 
 
-class ReputationEventSerializer(serializers.ModelSerializer):
+class ReputationEventSerializer(ModelSerializer):
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     question_id = serializers.IntegerField(
         source="thread_id", allow_null=True, help_text="The question, also for answer events."

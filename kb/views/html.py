@@ -27,9 +27,9 @@ from kb.selectors.questions import (
     answer_list_by_author,
     question_get,
     question_list,
-    related_question_list,
 )
 from kb.selectors.revisions import revision_list
+from kb.selectors.search import related_question_list
 from kb.selectors.tags import tag_get
 from kb.selectors.tags import tag_list as tag_list_select
 from kb.selectors.votes import viewer_votes_attach
@@ -124,7 +124,7 @@ def question_page(
         {
             "question": question,
             "answers": answers,
-            "related_questions": related_question_list(question=question),
+            "related_questions": related_question_list(viewer=viewer, question=question),
             "is_locked": post_is_locked(question),
             "canonical_url": request.build_absolute_uri(question_url(question)),
             "can_answer": can_answer(viewer, question),

@@ -352,7 +352,7 @@ def test_search_page_query_count_is_fixed(client, django_assert_num_queries):
 # ---------- Related questions (for the question page) ----------
 
 
-def test_related_questions_share_title_words_or_tags_in_two_queries():
+def test_related_questions_share_title_words_or_tags_and_are_cached():
     from django.contrib.auth.models import AnonymousUser
 
     from kb.selectors.questions import question_get
@@ -367,8 +367,36 @@ def test_related_questions_share_title_words_or_tags_in_two_queries():
     question = question_get(viewer=AnonymousUser(), pk=question.pk)
     with CaptureQueriesContext(connection) as queries:
         related = related_question_list(viewer=AnonymousUser(), question=question)
-    assert len([q for q in queries if "SAVEPOINT" not in q["sql"]]) == 2  # settings, ranking
+    # planner settings, ranking, what is shown of them
+    assert len([q for q in queries if "SAVEPOINT" not in q["sql"]]) == 3
     assert [q.pk for q in related] == [same_words.pk, same_tag.pk]
+
+    Question.objects.filter(pk=same_words.pk).update(status=Question.Status.DELETED)
+    with CaptureQueriesContext(connection) as queries:
+        related = related_question_list(viewer=AnonymousUser(), question=question)
+    assert len(queries) == 1  # which ones are cached; titles and visibility are read fresh
+    assert [q.pk for q in related] == [same_tag.pk]
+
+
+def test_related_questions_follow_an_edit_of_the_question():
+    from django.contrib.auth.models import AnonymousUser
+
+    from kb.selectors.questions import question_get
+    from kb.selectors.search import related_question_list
+    from kb.services.edits import post_edit
+
+    anonymous = AnonymousUser()
+    question = question_make(title="RMSNorm 和 LayerNorm 的区别", body="归一化", tags=["llm"])
+    about_rag = question_make(title="RAG 的检索流程是怎样的", body="召回与重排", tags=["rag"])
+
+    def related_ids() -> list[int]:
+        fresh = question_get(viewer=anonymous, pk=question.pk)
+        return [related.pk for related in related_question_list(viewer=anonymous, question=fresh)]
+
+    assert related_ids() == []
+    post_edit(actor=question.author, post=question, title="RAG 检索和 RMSNorm 有什么关系",
+              body=question.body, base_revision=question.revision_count)  # fmt: skip
+    assert related_ids() == [about_rag.pk]
 
 
 @pytest.mark.parametrize(
