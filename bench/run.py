@@ -40,6 +40,7 @@ class Target:
     name: str
     path: str  # may contain {question_id} or {tag}: one path per sampled value
     goal_p50_ms: float | None = None
+    viewer: str = ""  # "", "member" or "moderator": who is signed in (a session cookie)
 
     def paths(self, sample: dict[str, list[str]]) -> list[str]:
         fields = [name for name in sample if "{" + name + "}" in self.path]
@@ -61,6 +62,11 @@ TARGETS = [
     Target("user", "User page", "/users/{username}/"),
     Target("search", "Search page", "/search/?q={query}"),
     Target("api-search", "API search", "/api/v1/search/?q={query}"),
+    Target("diff", "Revision diff", "/questions/{edited_question_id}/diff/?from=1&to=2"),
+    Target(
+        "question-member", "Question page, signed in", "/questions/{question_id}/", viewer="member"
+    ),  # fmt: skip
+    Target("review-edits", "Suggested-edit queue", "/review/edits/", viewer="moderator"),
 ]
 
 
@@ -178,6 +184,13 @@ def sample(bench_url: str, *, seed: int, size: int) -> dict[str, list[str]]:
                 "SELECT name FROM kb_tag WHERE question_count > 0 ORDER BY name"
             )
         ]
+        edited_question_ids = [
+            row[0]
+            for row in connection.execute(
+                "SELECT id FROM kb_question WHERE status <> 'deleted' AND revision_count > 1 "
+                "ORDER BY id"
+            )
+        ]
         usernames = [
             row[0]
             for row in connection.execute(
@@ -187,11 +200,13 @@ def sample(bench_url: str, *, seed: int, size: int) -> dict[str, list[str]]:
         ]
     rng = random.Random(seed)
     question_ids = rng.sample(question_ids, min(size, len(question_ids)))
+    edited_question_ids = rng.sample(edited_question_ids, min(size, len(edited_question_ids)))
     rng.shuffle(tags)
     rng.shuffle(usernames)
     queries = [query for _kind, query in make_queries(200, tags)]
     return {
         "question_id": [str(pk) for pk in question_ids],
+        "edited_question_id": [str(pk) for pk in edited_question_ids],
         "tag": [quote(name, safe="") for name in tags[:size]],
         "username": [quote(name, safe="") for name in usernames[:size]],
         "query": [quote(query, safe="") for query in queries],
@@ -276,23 +291,69 @@ class Server:
         self.log.close()
 
 
-def prime(base_url: str, paths: list[str], *, connections: int) -> None:
+def viewer_cookies(secret_key: str) -> dict[str, str]:
+    """A session cookie for a member (no moderator, the most reputation: votes, comments and
+    edits show) and one for a moderator, made in the bench database and signed with the
+    server's SECRET_KEY (or the server would ignore them)."""
+    from django.conf import settings
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.test.utils import override_settings
+
+    from kb.permissions import MODERATOR_GROUP
+
+    users = get_user_model().objects.filter(is_active=True, is_system=False)
+    moderators = users.filter(groups__name=MODERATOR_GROUP)
+    chosen = {
+        "member": users.exclude(pk__in=moderators.values("pk")).order_by("-reputation").first(),
+        "moderator": moderators.order_by("pk").first(),
+    }
+    cookies = {}
+    for viewer, user in chosen.items():
+        with override_settings(SECRET_KEY=secret_key):  # signs the session data and the hash
+            session = SessionStore()
+            session[SESSION_KEY] = str(user.pk)
+            session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+            session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+            session.create()
+        cookies[viewer] = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+    return cookies
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect (to the login page, say) is an answer of its own: HTTPError
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
+def _get(url: str, headers: dict[str, str], timeout: float):
+    return _opener.open(urllib.request.Request(url, headers=headers), timeout=timeout)
+
+
+def prime(base_url: str, paths: list[str], *, connections: int, headers: dict[str, str]) -> None:
     """Request every path once, as on a live site where each page has been viewed before: what
     is cached per page (the related questions of a question) is then warm, in a shared cache."""
 
     def fetch(path: str) -> None:
-        with urllib.request.urlopen(base_url + path, timeout=60) as response:
+        with _get(base_url + path, headers, 60) as response:
             response.read()
 
     with ThreadPoolExecutor(max_workers=connections) as pool:
         list(pool.map(fetch, paths))
 
 
-def check_paths(base_url: str, paths: list[str]) -> str | None:
+def check_paths(base_url: str, paths: list[str], headers: dict[str, str]) -> str | None:
     """None when the first paths answer 200, else what went wrong."""
     for path in paths[:3]:
         try:
-            with urllib.request.urlopen(base_url + path, timeout=30) as response:
+            with _get(base_url + path, headers, 30) as response:
                 if response.status != 200:
                     return f"HTTP {response.status} for {path}"
         except urllib.error.HTTPError as error:
@@ -440,6 +501,7 @@ def _raise_on_sigterm() -> None:
 def measure(options, bench_url: str, log: Callable[[str], None]) -> list[dict]:
     values = sample(bench_url, seed=options.seed, size=options.sample)
     env = server_environment(bench_url)
+    cookies = viewer_cookies(env["SECRET_KEY"])
     log("Collecting static files.")
     _manage("collectstatic", "--noinput", "-v", "0", env=env)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
@@ -452,7 +514,8 @@ def measure(options, bench_url: str, log: Callable[[str], None]) -> list[dict]:
         with tempfile.TemporaryDirectory(prefix="mianjing-bench-") as scratch:
             for target in options.targets:
                 paths = target.paths(values)
-                error = check_paths(server.base_url, paths)
+                headers = {"Cookie": cookies[target.viewer]} if target.viewer else {}
+                error = check_paths(server.base_url, paths, headers)
                 if error:
                     log(f"  {target.name}: skipped, {error}")
                     rows.append({"target": target, "error": error})
@@ -463,8 +526,9 @@ def measure(options, bench_url: str, log: Callable[[str], None]) -> list[dict]:
                     "script_path": Path(scratch) / f"{target.key}.lua",
                     "connections": options.connections,
                     "threads": options.threads,
+                    "headers": headers,
                 }
-                prime(server.base_url, paths, connections=options.connections)
+                prime(server.base_url, paths, connections=options.connections, headers=headers)
                 if options.warmup:
                     wrk.run(duration_seconds=options.warmup, **common)
                 result = wrk.run(duration_seconds=options.duration, **common)

@@ -15,6 +15,7 @@ local paths = {
 %s
 }
 local counter = 0
+%s
 request = function()
   counter = counter + 1
   return wrk.format("GET", paths[(counter - 1) %% #paths + 1])
@@ -40,11 +41,19 @@ def executable() -> str | None:
     return shutil.which("wrk")
 
 
-def lua_script(paths: list[str]) -> str:
+def _lua_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def lua_script(paths: list[str], headers: dict[str, str] | None = None) -> str:
     if not paths:
         raise ValueError("No paths to request.")
-    quoted = ",\n".join('  "' + p.replace("\\", "\\\\").replace('"', '\\"') + '"' for p in paths)
-    return LUA_TEMPLATE % quoted
+    quoted = ",\n".join("  " + _lua_string(path) for path in paths)
+    header_lines = "\n".join(
+        f"wrk.headers[{_lua_string(name)}] = {_lua_string(value)}"
+        for name, value in (headers or {}).items()
+    )
+    return LUA_TEMPLATE % (quoted, header_lines)
 
 
 def _milliseconds(text: str) -> float:
@@ -87,8 +96,9 @@ def run(
     duration_seconds: int,
     connections: int,
     threads: int,
+    headers: dict[str, str] | None = None,
 ) -> Result:
-    script_path.write_text(lua_script(paths), encoding="utf-8")
+    script_path.write_text(lua_script(paths, headers), encoding="utf-8")
     command = [
         executable() or "wrk",
         f"-t{threads}",

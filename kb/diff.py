@@ -33,7 +33,21 @@ def _span(kind: str, text: str) -> str:
 
 
 def inline_diff_html(old: str, new: str) -> str:
-    """One text with deletions and insertions marked, token by token."""
+    """One text with deletions and insertions marked, token by token within the lines that
+    changed: lines are matched first, so a small edit of a long post costs little (matching
+    every token of two 2,000-character posts took milliseconds)."""
+    old_lines, new_lines = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    parts: list[str] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            parts.append(html.escape("".join(old_lines[i1:i2])))
+        else:
+            parts.append(_tokens_diff_html("".join(old_lines[i1:i2]), "".join(new_lines[j1:j2])))
+    return "".join(parts)
+
+
+def _tokens_diff_html(old: str, new: str) -> str:
     old_tokens, new_tokens = tokenize(old), tokenize(new)
     matcher = difflib.SequenceMatcher(None, old_tokens, new_tokens, autojunk=False)
     parts: list[str] = []

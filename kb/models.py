@@ -69,31 +69,41 @@ class RenderedMarkdown(models.Model):
         abstract = True
 
 
+def _hidden(viewer, prefix: str, removed: Q) -> Q | None:
+    """What `viewer` may not see of rows reached through `prefix` ("" or a relation path such as
+    "answer__question__"): removed or flag-hidden rows, except their author's own; None for
+    moderators, who see everything."""
+    from kb.permissions import is_moderator
+
+    if is_moderator(viewer):
+        return None
+    hidden = removed | Q(**{f"{prefix}hidden_by_flags": True})
+    if viewer.is_authenticated:
+        hidden &= ~Q(**{f"{prefix}author_id": viewer.pk})
+    return hidden
+
+
 class QuestionQuerySet(models.QuerySet):
     def visible_to(self, viewer) -> "QuestionQuerySet":
         """Deleted questions are visible only to their author and moderators."""
-        from kb.permissions import is_moderator
+        hidden = self.hidden_from(viewer)
+        return self if hidden is None else self.exclude(hidden)
 
-        if is_moderator(viewer):
-            return self
-        hidden = Q(status=Question.Status.DELETED) | Q(hidden_by_flags=True)
-        if viewer.is_authenticated:
-            hidden &= ~Q(author_id=viewer.pk)
-        return self.exclude(hidden)
+    @staticmethod
+    def hidden_from(viewer, prefix: str = "") -> Q | None:
+        return _hidden(viewer, prefix, Q(**{f"{prefix}status": Question.Status.DELETED}))
 
 
 class SoftDeletedQuerySet(models.QuerySet):
     """For rows with `is_deleted`: hidden ones are visible to their author and moderators."""
 
     def visible_to(self, viewer) -> "SoftDeletedQuerySet":
-        from kb.permissions import is_moderator
+        hidden = self.hidden_from(viewer)
+        return self if hidden is None else self.exclude(hidden)
 
-        if is_moderator(viewer):
-            return self
-        hidden = Q(is_deleted=True) | Q(hidden_by_flags=True)
-        if viewer.is_authenticated:
-            hidden &= ~Q(author_id=viewer.pk)
-        return self.exclude(hidden)
+    @staticmethod
+    def hidden_from(viewer, prefix: str = "") -> Q | None:
+        return _hidden(viewer, prefix, Q(**{f"{prefix}is_deleted": True}))
 
 
 class Question(RenderedMarkdown):
@@ -251,6 +261,14 @@ class Revision(models.Model):
                 fields=["answer"],
                 condition=Q(status="pending", answer__isnull=False),
                 name="one_pending_revision_per_answer",
+            ),
+        ]
+        indexes = [
+            # The review queue: the few pending suggestions among every revision, oldest first.
+            models.Index(
+                fields=["created_at", "id"],
+                condition=Q(status="pending"),
+                name="revision_pending_queue",
             ),
         ]
 

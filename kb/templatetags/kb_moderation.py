@@ -7,12 +7,12 @@ once per question (one query), whatever the number of answers.
 """
 
 from django import template
-from django.db.models import Q
 from django.utils import timezone
 
 from kb import permissions
 from kb.models import Answer, Flag, Question, Revision
 from kb.selectors.moderation import question_timeline as question_timeline_select
+from kb.selectors.threads import in_thread
 from kb.services.moderation import action_label, lock_is_indefinite
 
 register = template.Library()
@@ -24,9 +24,7 @@ def _pending_on_page(request, question: Question) -> dict[tuple[str, int], Revis
     if cache is None:
         cache = request._kb_pending_suggestions = {}
     if question.pk not in cache:
-        rows = Revision.objects.filter(
-            Q(question=question) | Q(answer__question=question), status=Revision.Status.PENDING
-        )
+        rows = Revision.objects.filter(in_thread(question), status=Revision.Status.PENDING)
         found = {}
         for revision in rows.select_related("author").only(
             "pk", "question_id", "answer_id", "number", "author__username",

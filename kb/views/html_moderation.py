@@ -322,6 +322,8 @@ def _review_queue_page(request: HttpRequest, *, status: int = 200) -> HttpRespon
         request.GET.get("page")
     )
     mine = list(suggested_edit_list_by_author(viewer=request.user)[:10])
+    for revision in mine:
+        revision.thread = revision.question or revision.answer.question
     return render(
         request,
         "kb/moderation/review_edits.html",

@@ -109,6 +109,19 @@ def test_who_sees_others_suggestions_in_the_queue(answer, role, sees):
     assert ("独特的说明" in html_of(logged_in(user).get("/review/edits/"))) == sees
 
 
+def test_the_queue_lists_my_suggestions_on_questions_and_answers(answer):
+    suggester = member()
+    on_answer = suggest(answer, by=suggester, body=FIXED)
+    question = question_make(title="另一个问题:GQA 的分组怎么选?")
+    on_question = suggest(question, by=suggester, body=question.body + "\n\n补一句。")
+    edit_review(actor=moderator_create(), revision=on_answer, decision="reject", reason="不准确")
+    response = logged_in(suggester).get("/review/edits/")
+    assert response.status_code == 200
+    mine = {revision.pk: revision.thread for revision in response.context["mine"]}
+    assert mine == {on_answer.pk: answer.question, on_question.pk: question}
+    assert question.title in html_of(response)
+
+
 def test_anonymous_visitors_are_sent_to_log_in():
     for path in ("/review/edits/", "/review/flags/", "/review/corrections/", "/moderation/log/"):
         response = Client().get(path)
