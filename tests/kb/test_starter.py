@@ -51,3 +51,25 @@ def test_starter_set_covers_the_sixteen_topics():
     assert len(STARTER) == 16
     numbers = sorted(int(q.path.name[:2]) for q in STARTER)
     assert numbers == list(range(1, 17))
+
+
+# The claims that circulating interview notes get wrong, which the starter answers must state
+# (the list). A later edit of a starter file that drops one fails here.
+FACTS = {
+    "02": ["decoder-only", "不是多智能体", "RMSNorm", "SwiGLU", "RoPE", "Pre-Norm"],
+    "03": ["减均值", "偏置", "LLaMA", r"\mathrm{RMS}(x)"],
+    "05": ["共享一个 K 头和一个 V 头", '不是"一次输入多个查询"', "每组共享一对 K/V", "KV Cache"],
+    "11": ["4 亿", r"{\tau}", r"\mathcal{L}=\frac{1}{2}", "可学习", "余弦", "L2 归一化"],
+    "12": ["MED", "ITC", "ITM", "LM", "CapFilt"],
+    "13": ["32 个", "两阶段", "冻结", "Q-Former"],
+    "14": ["指令感知", "Q-Former"],
+    "15": ["ViT-L/14", "一个线性层", "两层 MLP", "只训练投影层", "投影层和 LLM 一起训练"],
+}
+
+
+@pytest.mark.parametrize("number", sorted(FACTS))
+def test_starter_answers_state_what_notes_get_wrong(number):
+    item = next(q for q in STARTER if q.path.name.startswith(number))
+    text = item.body + "\n".join(item.answers)
+    missing = [fact for fact in FACTS[number] if fact not in text]
+    assert not missing, f"{item.path.name} lacks {missing}"
