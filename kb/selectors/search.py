@@ -336,14 +336,12 @@ class _Run:
 
     def _answer_hits(self, ids: list[int], terms: set[str]) -> list[SearchHit]:
         answers = Answer.objects.filter(pk__in=ids).select_related("question")
-        if self.details:
-            question_fields = [f"question__{name}" for name in SUMMARY_FIELDS if name != "pk"]
-            answers = answers.select_related("author").only(
-                "pk", "body", "score", "created_at", "question_id", "author__username",
-                "author__display_name", *question_fields)  # fmt: skip
-        else:
-            question_fields = [f"question__{name}" for name in SUMMARY_FIELDS if name != "pk"]
-            answers = answers.only("pk", "body", "score", "question_id", *question_fields)
+        fields = ["pk", "body", "score", "question_id",
+                  *(f"question__{name}" for name in SUMMARY_FIELDS if name != "pk")]  # fmt: skip
+        if self.details:  # the page also shows when and by whom
+            fields += ["created_at", "author__username", "author__display_name"]
+            answers = answers.select_related("author")
+        answers = answers.only(*fields)
         by_pk = {answer.pk: answer for answer in answers}
         links = _Links()
         hits = []
