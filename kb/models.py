@@ -276,6 +276,11 @@ class Revision(models.Model):
         post = f"question {self.question_id}" if self.question_id else f"answer {self.answer_id}"
         return f"Revision {self.number} of {post}"
 
+    @property
+    def thread(self) -> "Question":
+        """The question whose page shows this revision's post (select_related it for lists)."""
+        return self.question or self.answer.question
+
 
 class Comment(models.Model):
     question = models.ForeignKey(

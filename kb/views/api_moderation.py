@@ -212,7 +212,7 @@ class MySuggestedEditSerializer(ModelSerializer):
 
     def get_post(self, revision) -> dict:
         post = revision.question or revision.answer
-        question = revision.question or revision.answer.question
+        question = revision.thread
         kind = "question" if revision.question_id else "answer"
         return {"kind": kind, "id": post.pk, "question_id": question.pk, "title": question.title}
 

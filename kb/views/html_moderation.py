@@ -303,7 +303,6 @@ def _with_diffs(revisions) -> list[Revision]:
     for revision in revisions:
         base = revision.base_revision
         revision.post = revision.question or revision.answer
-        revision.thread = revision.question or revision.answer.question
         revision.body_diff_html = inline_diff_html(base.body if base else "", revision.body)
         if revision.question_id and base is not None:
             revision.title_diff_html = (
@@ -322,8 +321,6 @@ def _review_queue_page(request: HttpRequest, *, status: int = 200) -> HttpRespon
         request.GET.get("page")
     )
     mine = list(suggested_edit_list_by_author(viewer=request.user)[:10])
-    for revision in mine:
-        revision.thread = revision.question or revision.answer.question
     return render(
         request,
         "kb/moderation/review_edits.html",
