@@ -296,15 +296,11 @@ def run_queries(queries: list[tuple[str, str]]) -> list[dict]:
         started = time.perf_counter()
         results = search(viewer=viewer, query=query)
         milliseconds = (time.perf_counter() - started) * 1000
-        rows.append(
-            {
-                "kind": kind,
-                "query": query,
-                "ms": milliseconds,
-                "count": results.count,
-                "matching": matching_rows(query),
-            }
-        )
+        rows.append({"kind": kind, "query": query, "ms": milliseconds, "count": results.count})
+    # Counted afterwards: a count reads every matching row and, run between two searches, it
+    # leaves the next one about 4 ms slower than searches that follow each other.
+    for row in rows:
+        row["matching"] = matching_rows(row["query"])
     return rows
 
 
