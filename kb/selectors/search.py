@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import (
     SearchQuery,
     TrigramWordSimilarity,
@@ -24,7 +25,7 @@ from django.contrib.postgres.search import (
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import escape_uri_path
@@ -284,17 +285,17 @@ class _Run:
         return self._question_hits(ids, terms)
 
     def _question_hits(self, ids: list[int], terms: set[str]) -> list[SearchHit]:
-        tags: dict[int, list[TagName]] = {}
         if self.details:  # the page shows authors and tags
-            questions = Question.objects.filter(pk__in=ids)
-            questions = questions.select_related("author").only(*PAGE_FIELDS, "body")
+            tag_names = Question.tags.through.objects.filter(question_id=OuterRef("pk"))
+            questions = (
+                Question.objects.filter(pk__in=ids)
+                .select_related("author")
+                .only(*PAGE_FIELDS, "body")
+                .annotate(
+                    tag_names=ArraySubquery(tag_names.order_by("tag__name").values("tag__name"))
+                )
+            )
             by_pk = {question.pk: question for question in questions}
-            for question_id, name in (
-                Question.tags.through.objects.filter(question_id__in=ids)
-                .order_by("tag__name")
-                .values_list("question_id", "tag__name")
-            ):
-                tags.setdefault(question_id, []).append(TagName(name))
         else:  # the API: plain rows are enough
             fields = ("pk", "title", "body", "score")
             by_pk = {
@@ -329,7 +330,7 @@ class _Run:
                     url=links.question(pk, question.title),
                     api_url=f"/api/v1/questions/{pk}/",
                     question=question if self.details else None,
-                    tags=tags.get(pk, []),
+                    tags=[TagName(name) for name in getattr(question, "tag_names", ())],
                 )
             )
         return hits
