@@ -34,26 +34,42 @@ def question_get(*, viewer, pk: int) -> Question:
     """One question with author and tags; Question.DoesNotExist when hidden from the viewer."""
     return (
         Question.objects.visible_to(viewer)
-        .select_related("author", "duplicate_of")
-        .defer(*AUTHOR_UNSHOWN, "duplicate_of__body", "duplicate_of__body_html")
+        .select_related("author")
+        .defer(*AUTHOR_UNSHOWN)
         .prefetch_related(_tags_by_name)
         .get(pk=pk)
     )
 
 
+def duplicate_target(*, viewer, question: Question) -> Question | None:
+    """The question a question closed as a duplicate points to, when the viewer may see it (a
+    query only for such questions: joining it into question_get made every read slower)."""
+    if (
+        question.status != Question.Status.CLOSED
+        or question.close_reason != Question.CloseReason.DUPLICATE
+        or not question.duplicate_of_id
+    ):
+        return None
+    return (
+        Question.objects.visible_to(viewer)
+        .only("pk", "title")
+        .filter(pk=question.duplicate_of_id)
+        .first()
+    )
+
+
 def answer_list(*, viewer, question: Question) -> QuerySet[Answer]:
     """A question's answers: accepted first, then by score, then oldest first."""
-    accepted_first = Case(
-        When(pk=question.accepted_answer_id or 0, then=Value(0)),
-        default=Value(1),
-        output_field=IntegerField(),
-    )
+    order = ["-score", "created_at", "pk"]
+    if question.accepted_answer_id:  # (the CASE costs a question page 0.2 ms to compile)
+        order.insert(0, Case(When(pk=question.accepted_answer_id, then=Value(0)),
+                             default=Value(1), output_field=IntegerField()))  # fmt: skip
     return (
         Answer.objects.visible_to(viewer)
         .filter(question=question)
         .select_related("author")
         .defer(*AUTHOR_UNSHOWN)
-        .order_by(accepted_first, "-score", "created_at", "pk")
+        .order_by(*order)
     )
 
 

@@ -15,7 +15,6 @@ from urllib.parse import quote
 
 from django import template
 from django.core.paginator import Paginator
-from django.urls import reverse
 
 from kb import permissions
 from kb.models import Answer, Question
@@ -68,8 +67,8 @@ def vote_controls(context, post: Question | Answer) -> dict:
         controls["login_url"] = login_url(post)
         return controls
     controls.update(
-        form_url=reverse(f"kb:{kind}_vote", kwargs={"pk": post.pk}),
-        api_url=reverse(f"api:{kind}_vote", kwargs={"pk": post.pk}),
+        form_url=cached_reverse(f"kb:{kind}_vote", pk=post.pk),
+        api_url=cached_reverse(f"api:{kind}_vote", pk=post.pk),
         login_url=login_url(post),
         up=_button(user, post, 1, current),
         down=_button(user, post, -1, current),
@@ -92,8 +91,8 @@ def accept_control(context, answer: Answer) -> dict:
     if may_accept:
         control.update(
             csrf_token=context.get("csrf_token"),
-            form_url=reverse("kb:answer_accept", kwargs={"pk": answer.pk}),
-            api_url=reverse("api:answer_accept", kwargs={"pk": answer.pk}),
+            form_url=cached_reverse("kb:answer_accept", pk=answer.pk),
+            api_url=cached_reverse("api:answer_accept", pk=answer.pk),
         )
     return control
 

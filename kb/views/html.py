@@ -25,6 +25,7 @@ from kb.selectors.questions import (
     answer_get,
     answer_list,
     answer_list_by_author,
+    duplicate_target,
     question_get,
     question_list,
 )
@@ -124,6 +125,7 @@ def question_page(
         {
             "question": question,
             "answers": answers,
+            "duplicate_of": duplicate_target(viewer=viewer, question=question),
             "related_questions": related_question_list(viewer=viewer, question=question),
             "is_locked": post_is_locked(question),
             "canonical_url": request.build_absolute_uri(question_url(question)),

@@ -1,18 +1,20 @@
 """The server-rendered read pages: content, visibility, languages, pagination and query counts."""
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
+from django.utils import timezone, translation
 
 from kb.models import Answer, Question, Tag
 from kb.services.reputation import reputation_grant
 from kb.services.revisions import revision_append
 from kb.services.tags import tag_upsert
 from kb.services.votes import vote_cast
-from kb.templatetags.kb_pages import question_slug, question_url
+from kb.templatetags.kb_pages import question_slug, question_url, timestamp
 from tests.factories import UserFactory, answer_make, question_make
 
 pytestmark = pytest.mark.django_db
@@ -258,6 +260,20 @@ def test_closed_as_duplicate_banner_links_to_the_original(client):
     html = html_of(client.get(f"/questions/{duplicate.pk}/"))
     assert "这个问题与已有问题重复。" in html
     assert f'href="{question_url(original)}"' in html
+
+
+def test_duplicate_banner_does_not_link_to_an_original_the_viewer_cannot_see(client):
+    original = question_make(title="原问题:LoRA 的原理是什么?")
+    duplicate = question_make(title="重复的问题:LoRA 怎么工作?")
+    Question.objects.filter(pk=original.pk).update(status=Question.Status.DELETED)
+    Question.objects.filter(pk=duplicate.pk).update(
+        status=Question.Status.CLOSED,
+        close_reason=Question.CloseReason.DUPLICATE,
+        duplicate_of=original,
+    )
+    html = html_of(client.get(f"/questions/{duplicate.pk}/"))
+    assert "这个问题与已有问题重复。" not in html and original.title not in html
+    assert "这个问题已关闭。" in html
 
 
 def test_closed_and_locked_banners(client):
@@ -600,3 +616,22 @@ def test_unprefixed_pages_stay_chinese_whatever_the_browser_asks():
     browser = Client(headers={"accept-language": "en-US,en;q=0.9"})
     Tag.objects.create(name="llm")
     assert "标签" in html_of(browser.get("/tags/"))
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "three_days_ago"),
+    [
+        ("zh-hans", "2026年3月1日 02:04", "3\xa0日前"),
+        ("en", "March 1, 2026, 2:04 a.m.", "3\xa0days ago"),
+    ],
+)
+def test_timestamp_says_when_in_the_local_time_zone(language, title, three_days_ago):
+    moment = datetime(2026, 2, 28, 18, 4, tzinfo=UTC)  # 02:04 the next day in Shanghai
+    with translation.override(language):
+        html = timestamp(moment, "muted")
+        recent = timestamp(timezone.now() - timedelta(days=3, minutes=1))
+        assert timestamp(None) == ""
+    assert html.startswith(
+        f'<time class="muted" datetime="2026-03-01T02:04:00+08:00" title="{title}">'
+    )
+    assert recent.startswith("<time datetime=") and recent.endswith(f">{three_days_ago}</time>")
