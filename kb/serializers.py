@@ -3,7 +3,6 @@
 import copy
 
 from django.contrib.auth import get_user_model
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -90,14 +89,8 @@ class TagSerializer(ModelSerializer):
         return [alias.name for alias in tag.aliases.all()]
 
 
-@extend_schema_field(OpenApiTypes.STR)
-class TagNameField(serializers.RelatedField):
-    def to_representation(self, tag) -> str:
-        return tag.name
-
-
 class QuestionListSerializer(ModelSerializer):
-    tags = TagNameField(many=True, read_only=True)
+    tags = serializers.ListField(child=serializers.CharField(), source="tag_names", read_only=True)
     author = UserSummarySerializer(read_only=True)
     has_accepted_answer = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()

@@ -1,8 +1,9 @@
 """Reads of questions and answers. Visibility is decided here, once, from the viewer."""
 
-from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Case, IntegerField, OuterRef, QuerySet, Value, When
 
-from kb.models import Answer, Question, Tag
+from kb.models import Answer, Question
 
 QUESTION_TABS = {
     "newest": ["-created_at", "-pk"],
@@ -14,29 +15,35 @@ QUESTION_TABS = {
 # What a page shows of a post's author is a card: the long or secret columns stay behind.
 AUTHOR_UNSHOWN = ("author__password", "author__bio")
 
-_tags_by_name = Prefetch("tags", queryset=Tag.objects.order_by("name").only("pk", "name"))
+
+def tag_names() -> ArraySubquery:
+    """A question's tag names in name order, for `.annotate(tag_names=tag_names())`: pages and
+    the API show tags by name, and reading them with the question spares a prefetch query."""
+    tagged = Question.tags.through.objects.filter(question_id=OuterRef("pk"))
+    return ArraySubquery(tagged.order_by("tag__name").values("tag__name"))
 
 
 def question_list(*, viewer, tab: str = "newest") -> QuerySet[Question]:
-    """Questions the viewer may see, for list pages: author and tags come along (2 queries)."""
+    """Questions the viewer may see, for list pages, with their authors and tag_names."""
     questions = Question.objects.visible_to(viewer)
     if tab == "unanswered":
         questions = questions.filter(answer_count=0)
     return (
         questions.select_related("author")
-        .prefetch_related(_tags_by_name)
+        .annotate(tag_names=tag_names())
         .defer("body", "body_html")
         .order_by(*QUESTION_TABS.get(tab, QUESTION_TABS["newest"]))
     )
 
 
 def question_get(*, viewer, pk: int) -> Question:
-    """One question with author and tags; Question.DoesNotExist when hidden from the viewer."""
+    """One question with its author and tag_names; Question.DoesNotExist when hidden from the
+    viewer."""
     return (
         Question.objects.visible_to(viewer)
         .select_related("author")
         .defer(*AUTHOR_UNSHOWN)
-        .prefetch_related(_tags_by_name)
+        .annotate(tag_names=tag_names())
         .get(pk=pk)
     )
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from django.contrib.auth.models import AnonymousUser
-from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import (
     SearchQuery,
     TrigramWordSimilarity,
@@ -25,7 +24,7 @@ from django.contrib.postgres.search import (
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import escape_uri_path
@@ -34,6 +33,7 @@ from django.utils.safestring import SafeString
 from kb import search as text
 from kb.models import Answer, AnswerSearch, Question, QuestionSearch, Tag, TagAlias
 from kb.search import SEARCH_VERSION, ParsedQuery, QueryPlan
+from kb.selectors.questions import tag_names
 from kb.templatetags.kb_pages import question_slug
 
 SORTS = ("relevance", "newest", "score")
@@ -67,13 +67,6 @@ class RawTsQuery(SearchQuery):
         return f"({sql})::tsquery", params
 
 
-@dataclass(frozen=True)
-class TagName:
-    """A tag as the result list shows it (templates/kb/includes/_tags.html reads .name)."""
-
-    name: str
-
-
 @dataclass
 class SearchHit:
     """One result: a question, or an answer shown under its question's title."""
@@ -89,7 +82,7 @@ class SearchHit:
     api_url: str
     question: Question | None  # with its author, when details were asked (the page)
     answer: Answer | None = None
-    tags: list[TagName] = field(default_factory=list)  # a question's, when details were asked
+    tags: list[str] = field(default_factory=list)  # a question's tag names, when details were asked
 
 
 @dataclass
@@ -286,14 +279,11 @@ class _Run:
 
     def _question_hits(self, ids: list[int], terms: set[str]) -> list[SearchHit]:
         if self.details:  # the page shows authors and tags
-            tag_names = Question.tags.through.objects.filter(question_id=OuterRef("pk"))
             questions = (
                 Question.objects.filter(pk__in=ids)
                 .select_related("author")
                 .only(*PAGE_FIELDS, "body")
-                .annotate(
-                    tag_names=ArraySubquery(tag_names.order_by("tag__name").values("tag__name"))
-                )
+                .annotate(tag_names=tag_names())
             )
             by_pk = {question.pk: question for question in questions}
         else:  # the API: plain rows are enough
@@ -330,7 +320,7 @@ class _Run:
                     url=links.question(pk, question.title),
                     api_url=f"/api/v1/questions/{pk}/",
                     question=question if self.details else None,
-                    tags=[TagName(name) for name in getattr(question, "tag_names", ())],
+                    tags=question.tag_names if self.details else [],
                 )
             )
         return hits
@@ -559,8 +549,8 @@ def related_question_list(
     *, viewer, question: Question, limit: int = SIMILAR_LIMIT
 ) -> list[Question]:
     """Other questions about the same thing, for the question page: any word of the title may
-    match, or any of its tags; title and tag matches first (the tags must be prefetched, as
-    question_get does).
+    match, or any of its tags; title and tag matches first (`question` needs the tag_names that
+    question_get reads).
 
     Ranking them costs 10-15 ms at 10,000 questions, so which questions are related is cached
     for RELATED_CACHE_SECONDS per question and state of its title and tags (a new edit starts
@@ -581,11 +571,11 @@ def related_question_list(
 def _related_ranked(question: Question, *, limit: int) -> list[Question]:
     parsed = ParsedQuery(text=question.title, words=question.title.split()[:30])
     plan = text.build_plan(parsed)
-    for tag in question.tags.all():
-        lexemes = text.token_lexemes(text.normalize(tag.name))[:1]
+    for name in question.tag_names:
+        lexemes = text.token_lexemes(text.normalize(name))[:1]
         if lexemes:
             plan.groups.append(
-                text.TermGroup(text=tag.name, alternatives=[text.Alternative(lexemes, True)])
+                text.TermGroup(text=name, alternatives=[text.Alternative(lexemes, True)])
             )
     query = plan.tsquery(relaxed=True)
     if not query:

@@ -62,8 +62,8 @@ def post_action_link(post, action: str) -> str:
 
 
 @register.simple_tag
-def tag_link(tag) -> str:
-    return cached_reverse("kb:tag_detail", name=tag.name)
+def tag_link(name: str) -> str:
+    return cached_reverse("kb:tag_detail", name=name)
 
 
 @register.simple_tag

@@ -162,7 +162,7 @@ def _edit_initial(post: Question | Answer) -> dict:
     initial = {"body": post.body, "base_revision": post.revision_count}
     if isinstance(post, Question):
         initial["title"] = post.title
-        initial["tags"] = " ".join(tag.name for tag in post.tags.all())
+        initial["tags"] = " ".join(post.tag_names)
     return initial
 
 
@@ -409,7 +409,8 @@ def _comment_add(request: HttpRequest, post: Question | Answer, question: Questi
         comment = comment_create(actor=request.user, post=post, body=form.cleaned_data["body"])
     except ValidationError as error:
         add_service_errors(form, error)
-        return question_page(request, question, failed_comment=(post, form))
+        thread = question_get(viewer=request.user, pk=question.pk)  # with what the page shows
+        return question_page(request, thread, failed_comment=(post, form))
     return redirect(f"{question_url(question)}#comment-{comment.pk}")
 
 

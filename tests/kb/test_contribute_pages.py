@@ -368,9 +368,9 @@ def test_edit_links_are_shown_to_members_only(client, user):
 def test_edit_page_query_count(client, user, kind, django_assert_num_queries):
     post = make_post(kind, UserFactory())
     client.force_login(user)
-    # session, user, the post (with author; a question also its tags), moderator group,
+    # session, user, the post (with author; a question also its tag names), moderator group,
     # the pending-suggestion check
-    with django_assert_num_queries(6 if kind == "question" else 5):
+    with django_assert_num_queries(5):
         assert client.get(edit_url(post)).status_code == 200
 
 
@@ -475,12 +475,12 @@ def test_diff_page_query_count(client, user, kind, django_assert_num_queries):
     for n in range(5):
         post_edit(actor=user, post=post, base_revision=n + 1, body=BODY + f"\n\n第 {n} 次。")
     url = history_url(post).replace("revisions", "diff") + "?from=2&to=5"
-    # the post (a question also its tags), revision numbers, the two revisions with authors
-    with django_assert_num_queries(4 if kind == "question" else 3):
+    # the post (a question with its tag names), revision numbers, the two revisions with authors
+    with django_assert_num_queries(3):
         assert client.get(url).status_code == 200
     client.force_login(user)
     # + session, user, moderator group (visibility of deleted posts)
-    with django_assert_num_queries(7 if kind == "question" else 6):
+    with django_assert_num_queries(6):
         assert client.get(url).status_code == 200
 
 
@@ -489,8 +489,8 @@ def test_history_query_count_for_the_author(client, user, django_assert_num_quer
     for n in range(6):
         post_edit(actor=user, post=question, base_revision=n + 1, body=BODY + f"\n\n第 {n} 次。")
     client.force_login(user)
-    # session, user, question + author, tags, revisions + authors, moderator group, timeline
-    with django_assert_num_queries(7):
+    # session, user, question + author + tag names, revisions + authors, moderator group, timeline
+    with django_assert_num_queries(6):
         response = client.get(history_url(question))
     assert 'name="to" value="1"' in page(response)
 

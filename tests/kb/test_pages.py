@@ -142,11 +142,11 @@ def test_home_hides_deleted_questions_from_anonymous_but_not_from_moderators(cli
 
 def test_home_query_count_does_not_grow_with_rows(client, django_assert_num_queries):
     question_make(title="唯一的问题:查询次数测试")
-    with django_assert_num_queries(3):  # count, rows with authors, tags
+    with django_assert_num_queries(2):  # count, rows with authors and tag names
         assert client.get("/").status_code == 200
     for n in range(49):
         question_make(title=f"批量问题 {n} 号:查询次数", tags=(f"tag-{n}", "llm"))
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         response = client.get("/")
     assert len(response.context["page"].object_list) == 30
 
@@ -325,10 +325,10 @@ def test_question_page_query_count_is_fixed_whatever_the_answers(
     answers_with_votes(question, 1, voters=[viewer, other])
     if logged_in:
         client.force_login(viewer)
-    # question + author, its tags, answers + authors, comments + authors, related questions;
+    # question + author + tag names, answers + authors, comments + authors, related questions;
     # a member: + session, user, the viewer's votes on the page (one query), moderator group
     # check, pending suggested edits on the page
-    queries = 10 if logged_in else 5
+    queries = 9 if logged_in else 4
     # ranking the related questions when they are not cached: a savepoint and its release, the
     # planner settings, the ranking
     uncached = queries + 4
@@ -357,11 +357,11 @@ def test_question_page_query_count_for_a_logged_in_member(client, user, django_a
     # + session, user, viewer's votes, moderator group check, pending suggested edits on the page;
     # the related questions are cached after the first request
     assert client.get(f"/questions/{question.pk}/").status_code == 200
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         assert client.get(f"/questions/{question.pk}/").status_code == 200
     for _ in range(25):
         answer_make(question=question)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         assert client.get(f"/questions/{question.pk}/").status_code == 200
 
 
@@ -410,8 +410,8 @@ def test_history_query_count_is_bounded(client, user, django_assert_num_queries)
     for n in range(6):
         edit(question, author=UserFactory(), body=f"第 {n} 次修改", summary=f"修改 {n}")
         edit(answer, author=UserFactory(), body=f"回答第 {n} 次修改", summary=f"修改 {n}")
-    # question + author, tags, revisions + authors, the public moderation timeline
-    with django_assert_num_queries(4):
+    # question + author + tag names, revisions + authors, the public moderation timeline
+    with django_assert_num_queries(3):
         assert client.get(f"/questions/{question.pk}/revisions/").status_code == 200
     with django_assert_num_queries(3):  # answer + question + author, revisions + authors, timeline
         assert client.get(f"/answers/{answer.pk}/revisions/").status_code == 200
@@ -471,11 +471,11 @@ def test_unknown_tag_is_404(client):
 
 def test_tag_page_query_count(client, django_assert_num_queries):
     question_make(tags=("llm",))
-    with django_assert_num_queries(5):  # tag, aliases, count, rows, their tags
+    with django_assert_num_queries(4):  # tag, aliases, count, rows with tag names
         assert client.get("/tags/llm/").status_code == 200
     for n in range(40):
         question_make(tags=("llm", f"extra-{n}"))
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         assert client.get("/tags/llm/").status_code == 200
 
 
@@ -516,14 +516,14 @@ def test_user_page_query_count(client, django_assert_num_queries):
     fan = voter()
     vote_cast(actor=fan, post=question_make(author=member), value=1)
     answer_make(question=question_make(), author=member)
-    # user, moderator group (for the role badge), questions count + rows + tags,
+    # user, moderator group (for the role badge), questions count + rows with tag names,
     # answers count + rows with questions, ledger count + rows + the questions they point at
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         assert client.get("/users/busy/").status_code == 200
     for _ in range(20):
         question_make(author=member, tags=("llm", "rag"))
         vote_cast(actor=fan, post=answer_make(question=question_make(), author=member), value=1)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         response = client.get("/users/busy/")
     assert len(response.context["question_page"].object_list) == 15
     assert response.context["answer_page"].paginator.count == 21
