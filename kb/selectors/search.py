@@ -40,8 +40,11 @@ SORTS = ("relevance", "newest", "score")
 PAGE_SIZE = 30
 MAX_PAGE_SIZE = 100
 MAX_RESULTS = 500  # results of one query sorted by newest or score
-TITLE_CANDIDATES = 100  # relevance ranks at most this many rows matching in the title or tags
-RANK_CANDIDATES = 200  # ... and this many matching anywhere: the cost of common words is bounded
+# Relevance ranks at most TITLE_CANDIDATES rows matching in the title or tags and RANK_CANDIDATES
+# matching anywhere: the cost of common words is bounded. 60 + 120 instead of 100 + 200 made the
+# bench's median 17% faster (ts_rank reads each candidate's vector); 180 results is six pages.
+TITLE_CANDIDATES = 60
+RANK_CANDIDATES = 120
 RELAX_BELOW = 3  # fewer results than this: correct typos, then OR the words, then fuzzy titles
 RANK_WEIGHTS = [0.1, 0.2, 0.4, 1.0]  # D answers, C body, B tags, A title
 TITLE_SIMILARITY = 0.4  # pg_trgm word_similarity for the fuzzy title fallback
