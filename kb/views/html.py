@@ -116,9 +116,11 @@ def question_page(
             comment.viewer_can_delete = not comment.is_deleted and (
                 moderator or comment.author_id == viewer.pk
             )
-        post.comment_form = (
-            failed_comment[1] if key == failed_key else CommentForm(auto_id=f"id_{key}_%s")
-        )
+        if post.viewer_can_comment:
+            post.comment_form = (
+                failed_comment[1] if key == failed_key else CommentForm(auto_id=f"id_{key}_%s")
+            )
+    may_answer = can_answer(viewer, question)
     return render(
         request,
         "kb/question_detail.html",
@@ -129,8 +131,8 @@ def question_page(
             "related_questions": related_question_list(viewer=viewer, question=question),
             "is_locked": post_is_locked(question),
             "canonical_url": request.build_absolute_uri(question_url(question)),
-            "can_answer": can_answer(viewer, question),
-            "answer_form": answer_form or AnswerForm(),
+            "can_answer": may_answer,
+            "answer_form": (answer_form or AnswerForm()) if may_answer else None,
             "answer_preview": answer_preview,
         },
     )
