@@ -151,6 +151,10 @@ class Question(RenderedMarkdown):
             models.Index(fields=["-created_at"], name="question_newest"),
             models.Index(fields=["-last_activity_at"], name="question_active"),
             models.Index(fields=["-score", "-created_at"], name="question_top"),
+            # The unanswered tab: without it, a site where most questions have answers is scanned.
+            models.Index(
+                fields=["-created_at"], condition=Q(answer_count=0), name="question_unanswered"
+            ),
             models.Index(fields=["author", "-created_at"], name="question_author"),
             GinIndex(fields=["title"], opclasses=["gin_trgm_ops"], name="question_title_trgm"),
         ]
