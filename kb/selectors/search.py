@@ -98,6 +98,9 @@ class SearchResults:
     relaxed: bool = False  # some words could not all be found together
     fuzzy: bool = False  # fuzzy title matches were added
     unknown_tags: list[str] = field(default_factory=list)
+    # More posts match than the list holds (relevance ranks a bounded number of candidates; the
+    # other orders stop at MAX_RESULTS): `count` is a lower bound.
+    truncated: bool = False
 
     @property
     def hits(self) -> list[SearchHit]:
@@ -144,6 +147,7 @@ def search(
         relaxed=run.relaxed,
         fuzzy=run.fuzzy,
         unknown_tags=run.unknown_tags,
+        truncated=run.truncated,
     )
 
 
@@ -161,6 +165,7 @@ class _Run:
         self.relaxed = False
         self.fuzzy = False
         self.unknown_tags: list[str] = []
+        self.truncated = False
 
     # --- ids --------------------------------------------------------------------------------
 
@@ -240,7 +245,9 @@ class _Run:
             "newest": ["-created_at", "-pk"],
             "relevance": ["-created_at", "-pk"],  # nothing to rank by without words
         }[self.sort]
-        return list(rows.order_by(*order).values_list("pk", flat=True)[:MAX_RESULTS])
+        ids = list(rows.order_by(*order).values_list("pk", flat=True)[: MAX_RESULTS + 1])
+        self.truncated = len(ids) > MAX_RESULTS
+        return ids[:MAX_RESULTS]
 
     def _matching_ids(
         self, rows: QuerySet, *, relaxed: bool = False, complete: list[int] | None = None
@@ -268,6 +275,8 @@ class _Run:
             weights=RANK_WEIGHTS,
             first=complete,
         )
+        # The candidates are every match unless the "anywhere" ones were cut at RANK_CANDIDATES.
+        self.truncated = len(ranked) >= RANK_CANDIDATES
         return ranked
 
     # --- hits for one page ------------------------------------------------------------------

@@ -45,6 +45,10 @@ class SearchHitSerializer(serializers.Serializer):
 
 class SearchResponseSerializer(serializers.Serializer):
     count = serializers.IntegerField()
+    count_is_exact = serializers.BooleanField(
+        help_text="False when more posts match than the results hold (relevance ranks a bounded "
+        "number of candidates; newest and score stop at 500): count is then a lower bound."
+    )
     next = serializers.CharField(allow_null=True)
     previous = serializers.CharField(allow_null=True)
     corrections = serializers.DictField(
@@ -112,6 +116,7 @@ class SearchApi(APIView):
         return Response(
             {
                 "count": results.count,
+                "count_is_exact": not results.truncated,
                 "next": next_url,
                 "previous": previous_url,
                 "corrections": results.corrections,

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from kb.models import Answer, Question
+from kb.selectors import search as search_selectors
 from kb.services.search_index import search_index_post
 from kb.services.tags import tag_upsert
 from tests.factories import UserFactory, answer_make, moderator_create, question_make
@@ -318,6 +319,22 @@ def test_search_page_shows_each_question_with_its_tags_in_name_order(client):
         three.pk: ["llm", "qwen", "tokenizer"],
         one.pk: ["long-context"],
     }
+
+
+def test_a_list_cut_short_says_its_count_is_a_lower_bound(client, api_client, monkeypatch):
+    monkeypatch.setattr(search_selectors, "RANK_CANDIDATES", 3)
+    monkeypatch.setattr(search_selectors, "MAX_RESULTS", 3)
+    for number in range(5):
+        question_make(title=f"Qwen 第 {number} 问", body="Qwen 用 BPE")
+    for sort in ("relevance", "newest"):
+        body = api_search(api_client, "qwen", sort=sort)
+        assert body["count"] >= 3 and body["count_is_exact"] is False
+    html = client.get("/search/", {"q": "qwen"}).content.decode()
+    assert "的搜索结果至少" in html
+    question_make(title="LoRA 的秩怎么选")
+    assert api_search(api_client, "lora") | {"results": None} == {
+        "count": 1, "count_is_exact": True, "next": None, "previous": None, "corrections": {},
+        "relaxed": False, "results": None}  # fmt: skip
 
 
 def test_search_page_and_api_give_the_same_results(client, api_client):
