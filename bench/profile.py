@@ -16,19 +16,14 @@ import time
 from collections import defaultdict
 
 from bench import database
+from bench.run import server_environment
 
 
 def _setup() -> None:
     admin_url, _description = database.server_url()
-    os.environ["DATABASE_URL"] = database.with_database(admin_url, database.BENCH_DATABASE)
-    os.environ.update(
-        DEBUG="0",
-        SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-profile-" + os.urandom(16).hex(),
-        ALLOWED_HOSTS="testserver",
-        SECURE_SSL_REDIRECT="0",
-        API_THROTTLE_ANON="1000000/s",  # as bench.run: a short throttle history
-        API_THROTTLE_USER="1000000/s",
-    )
+    bench_url = database.with_database(admin_url, database.BENCH_DATABASE)
+    # The settings bench.run serves with; Django's test client asks for host "testserver".
+    os.environ.update(server_environment(bench_url), ALLOWED_HOSTS="testserver")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
