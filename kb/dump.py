@@ -37,6 +37,7 @@ from kb.models import (
     TagAlias,
     Vote,
 )
+from kb.selectors.questions import tag_names
 
 FORMAT = "mianjing-dump"
 VERSION = 1
@@ -184,7 +185,7 @@ def _names(queryset: QuerySet, outer: str) -> ArraySubquery:
 NAME_LIST_EXPRESSIONS: dict[tuple[str, str], Callable[[], Expression]] = {
     ("user", "groups"): lambda: _names(Group.objects.all(), "user"),
     ("tag", "aliases"): lambda: _names(TagAlias.objects.all(), "tag"),
-    ("question", "tags"): lambda: _names(Tag.objects.all(), "questions"),
+    ("question", "tags"): tag_names,
 }
 
 
