@@ -409,8 +409,9 @@ def _comment_add(request: HttpRequest, post: Question | Answer, question: Questi
         comment = comment_create(actor=request.user, post=post, body=form.cleaned_data["body"])
     except ValidationError as error:
         add_service_errors(form, error)
-        thread = question_get(viewer=request.user, pk=question.pk)  # with what the page shows
-        return question_page(request, thread, failed_comment=(post, form))
+        if isinstance(post, Answer):  # answer.question lacks what the page shows (tag names)
+            question = question_get(viewer=request.user, pk=question.pk)
+        return question_page(request, question, failed_comment=(post, form))
     return redirect(f"{question_url(question)}#comment-{comment.pk}")
 
 
