@@ -101,7 +101,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="accounts.backends.UsernameOrEmailBackend")
             messages.success(
                 request, _("Welcome, %(name)s! You are logged in.") % {"name": user.username}
             )
