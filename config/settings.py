@@ -255,6 +255,9 @@ MIANJING = {
     "NEW_MEMBER_ANSWERS_PER_DAY": 10,
     "SUSPENSION_MAX_DAYS": 365,
     "LOCK_MAX_DAYS": 365,
+    # View counts (kb/services/views.py): one a visitor, question and hour; written in batches.
+    "VIEW_WINDOW_SECONDS": 3600,
+    "VIEW_FLUSH_EVERY": 50,  # questions newly viewed since the last flush; also `flush_view_counts`
     # Voting (kb/services/votes.py); a "day" is a calendar day in TIME_ZONE.
     "VOTES_PER_DAY": 40,
     "VOTE_CHANGE_WINDOW_SECONDS": 5 * 60,  # then locked until the post is edited again

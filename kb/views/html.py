@@ -35,6 +35,7 @@ from kb.selectors.tags import tag_get
 from kb.selectors.tags import tag_list as tag_list_select
 from kb.selectors.votes import viewer_votes_attach
 from kb.services.comments import comment_is_editable
+from kb.services.views import question_view_record, visitor_key
 from kb.templatetags.kb_pages import question_slug, question_url
 
 QUESTIONS_PER_PAGE = 30
@@ -79,6 +80,7 @@ def question_detail(request: HttpRequest, pk: int, slug: str | None = None) -> H
     canonical_slug = question_slug(question.title)
     if slug is not None and slug != canonical_slug:
         return redirect(question_url(question), permanent=True)
+    question_view_record(question_id=question.pk, visitor=visitor_key(request))
     return question_page(request, question)
 
 
