@@ -20,6 +20,19 @@ from django.utils.cache import patch_vary_headers
 API_PREFIX = "/api/"
 
 
+def api_language(request) -> str:
+    """The API follows Accept-Language first (what a client, or a page's script, asks for), then
+    the cookie."""
+    for code, _quality in translation.trans_real.parse_accept_lang_header(
+        request.META.get("HTTP_ACCEPT_LANGUAGE", "")
+    ):
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return visitor_language(request)
+
+
 def visitor_language(request) -> str:
     """The language cookie when it names a supported language, else Accept-Language's choice."""
     return translation.get_language_from_request(request, check_path=False)
@@ -35,7 +48,7 @@ class LanguageMiddleware(LocaleMiddleware):
         unprefixed_page = language is None and not path.startswith(API_PREFIX)
         request.language_unprefixed_page = unprefixed_page
         if language is None:
-            language = settings.LANGUAGE_CODE if unprefixed_page else visitor_language(request)
+            language = settings.LANGUAGE_CODE if unprefixed_page else api_language(request)
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
         if unprefixed_page and request.method in ("GET", "HEAD"):

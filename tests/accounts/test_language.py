@@ -101,3 +101,11 @@ def test_the_api_answers_in_the_visitors_language(headers, language, message):
     assert response["Content-Language"] == language
     assert "Accept-Language" in response["Vary"]
     assert response.json()["error"]["message"] == message
+
+
+def test_the_api_follows_accept_language_before_the_cookie():
+    browser = Client(headers=ENGLISH_BROWSER)
+    browser.cookies["django_language"] = "zh-hans"
+    response = browser.get("/api/v1/questions/999999/")
+    assert response["Content-Language"] == "en"
+    assert Client().get("/api/v1/questions/999999/")["Content-Language"] == "zh-hans"
