@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import ApiToken, User
+from kb.services import page_cache
 
 MAX_ACTIVE_TOKENS = 20
 
@@ -90,4 +91,5 @@ def profile_update(*, actor, display_name: str, bio: str, preferred_language: st
         raise ValidationError(errors)
     actor.display_name, actor.bio, actor.preferred_language = display_name, bio, preferred_language
     actor.save(update_fields=["display_name", "bio", "preferred_language"])
+    page_cache.users_changed([actor.pk])
     return actor

@@ -109,6 +109,14 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Anonymous read pages from the versioned cache (kb/views/page_cache.py, docs/page-cache.md): on
+# by default, in development as in production, so both serve the same. Its versions must be shared
+# by every web process: several processes (gunicorn, DEBUG=0) need Redis for it; runserver's one
+# process does not.
+PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE", bool(REDIS_URL) or DEBUG)
+PAGE_CACHE_SECONDS = 24 * 3600  # an entry's life in the cache; versions, not time, keep it fresh
+PAGE_CACHE_SHARED_SECONDS = int(os.environ.get("PAGE_CACHE_SHARED_SECONDS", "10"))  # s-maxage
+
 # --- Accounts ---
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -19,6 +19,13 @@ def empty_cache():
 
 
 @pytest.fixture
+def page_cache_off(settings):
+    """For tests that count what rendering a page costs, or change rows behind the services' back
+    (factories): the anonymous page cache would answer from an earlier render."""
+    settings.PAGE_CACHE_ENABLED = False
+
+
+@pytest.fixture
 def user(db):
     return UserFactory()
 

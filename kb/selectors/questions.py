@@ -36,6 +36,14 @@ def question_list(*, viewer, tab: str = "newest") -> QuerySet[Question]:
     )
 
 
+def page_rows(items: QuerySet, sliced: QuerySet) -> list:
+    """The rows of one page of the list `items` (`sliced` is the page's slice of it): the page's
+    keys are found by the list's filter and order alone, and the joins and subqueries (authors,
+    tag names) run for those rows only, not for every row before the offset. Still one query,
+    so page 66 costs what page 1 does."""
+    return list(items.filter(pk__in=sliced.values("pk")))
+
+
 def question_get(*, viewer, pk: int) -> Question:
     """One question with its author and tag_names; Question.DoesNotExist when hidden from the
     viewer."""

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from kb import markdown, permissions
 from kb.models import Answer, Comment, CommentRevision, ModerationAction, Question
 from kb.rules import rule
+from kb.services import page_cache
 from kb.services.validation import clean_text, unsafe_markup
 
 COMMENT_MAX_LENGTH = 600
@@ -52,6 +53,7 @@ def comment_create(*, actor, post: Question | Answer, body: str) -> Comment:
     )
     CommentRevision.objects.create(comment=comment, number=1, body=body, author=actor)
     Question.objects.filter(pk=_parent_question(post).pk).update(last_activity_at=timezone.now())
+    page_cache.post_changed(post)
     return comment
 
 
@@ -80,6 +82,7 @@ def comment_edit(*, actor, comment: Comment, body: str) -> Comment:
     comment.renderer_version = markdown.RENDERER_VERSION
     comment.updated_at = timezone.now()
     comment.save(update_fields=["body", "body_html", "renderer_version", "updated_at"])
+    page_cache.comment_changed(comment)
     return comment
 
 
@@ -95,6 +98,7 @@ def comment_delete(*, actor, comment: Comment, reason: str = "") -> Comment:
     comment.is_deleted = True
     comment.updated_at = timezone.now()
     comment.save(update_fields=["is_deleted", "updated_at"])
+    page_cache.comment_changed(comment)
     if not is_author:
         ModerationAction.objects.create(
             actor=actor, action="comment_delete", comment=comment, target_user=comment.author,

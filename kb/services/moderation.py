@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy, pgettext
 from kb import permissions
 from kb.models import Answer, CloseVote, Comment, ModerationAction, Question
 from kb.rules import rule
-from kb.services import reputation
+from kb.services import page_cache, reputation
 from kb.services.revisions import answer_count_refresh, tags_recount
 from kb.services.search_index import search_index_post
 from kb.services.validation import clean_text
@@ -102,6 +102,7 @@ def moderation_log(
         target_user_id = target.author_id
     else:
         target_user_id = getattr(target_user, "pk", None)
+    page_cache.moderation_logged(keys=keys, user_id=target_user_id)  # what it did to pages
     return ModerationAction.objects.create(
         actor=actor,
         action=action,

@@ -47,6 +47,7 @@ from accounts.models import ReputationEvent
 from kb import permissions
 from kb.models import Answer, ModerationAction, Question, Revision, Vote
 from kb.rules import rule
+from kb.services import page_cache
 
 User = get_user_model()
 Kind = ReputationEvent.Kind
@@ -119,6 +120,7 @@ def reputation_refresh(*, user_ids: Iterable[int]) -> None:
     ids = {pk for pk in user_ids if pk is not None}
     if ids:
         User.objects.filter(pk__in=ids).update(reputation=reputation_of_rows())
+        page_cache.users_changed(ids)
 
 
 def _events_reverse(events: QuerySet[ReputationEvent]) -> list[ReputationEvent]:

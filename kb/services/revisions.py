@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from kb import markdown
 from kb.models import Answer, Question, Revision, Tag
+from kb.services import page_cache
 from kb.services.search_index import search_index_post
 from kb.services.tags import tags_resolve
 
@@ -40,6 +41,7 @@ def revision_append(
         base_revision=base_revision,
         rollback_of=rollback_of,
     )
+    page_cache.post_changed(post)  # a page may say an edit is waiting
     if status == Revision.Status.APPROVED:
         revision_make_current(post=post, revision=revision)
     return revision
@@ -68,6 +70,7 @@ def revision_make_current(*, post: Question | Answer, revision: Revision) -> Non
         Question.objects.filter(pk=post.question_id).update(last_activity_at=now)
     post.save(update_fields=fields)
     search_index_post(post=post)  # same transaction: the vector never lags the content
+    page_cache.post_changed(post)
 
 
 def tags_recount(*, tag_ids: set[int]) -> None:
@@ -82,6 +85,7 @@ def tags_recount(*, tag_ids: set[int]) -> None:
         .values("n")
     )
     Tag.objects.filter(pk__in=tag_ids).update(question_count=Coalesce(Subquery(live), 0))
+    page_cache.lists_changed()
 
 
 def answer_count_refresh(*, question_id: int) -> None:
@@ -92,6 +96,7 @@ def answer_count_refresh(*, question_id: int) -> None:
         .values("n")
     )
     Question.objects.filter(pk=question_id).update(answer_count=Coalesce(Subquery(live), 0))
+    page_cache.question_changed(question_id)
 
 
 def newest_approved(*, post: Question | Answer) -> Revision | None:

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from kb.models import Tag, TagAlias
 from kb.rules import rule
+from kb.services import page_cache
 
 TAG_NAME_MAX_LENGTH = 40
 
@@ -75,4 +76,5 @@ def tag_upsert(*, name: str, description: str = "", aliases: Iterable[str] = ())
             and not TagAlias.objects.filter(name__iexact=alias).exists()
         ):
             TagAlias.objects.create(tag=tag, name=alias)
+    page_cache.lists_changed()
     return tag

@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from kb.rules import rule
+from kb.services import page_cache
 
 JOURNAL = "views:journal"
 FLUSHED = "views:flushed"
@@ -84,6 +85,7 @@ def _flush() -> int:
                 "WHERE kb_question.id = batch.id",
                 [list(moved), list(moved.values())],
             )
+        page_cache.questions_changed(moved)  # pages show view counts
         for pk, n in moved.items():
             cache.decr(f"views:count:{pk}", n)
     cache.delete_many([f"{JOURNAL}:{n}" for n in range(done + 1, last + 1)])

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from kb import permissions
 from kb.models import Answer, Question, Vote
 from kb.rules import rule
-from kb.services import reputation
+from kb.services import page_cache, reputation
 
 VOTE_VALUES = (Vote.Value.UP, Vote.Value.DOWN)
 
@@ -108,6 +108,7 @@ def _check_daily_limit(actor, now: datetime) -> None:
 def _score_move(post: Question | Answer, delta: int) -> int:
     type(post).objects.filter(pk=post.pk).update(score=F("score") + delta)
     post.score += delta  # exact: the row is locked and was read after the lock
+    page_cache.post_changed(post)
     return post.score
 
 
@@ -185,6 +186,7 @@ def answer_accept(*, actor, answer: Answer) -> Question:
         reputation.accept_events_reverse(answer_id=previous_id)
     question.accepted_answer = answer
     question.save(update_fields=["accepted_answer"])
+    page_cache.question_changed(question.pk)
     reputation.accept_events_write(question=question, answer=answer, accepter=actor)
     reputation.reputation_refresh(user_ids=users)
     return question
@@ -204,5 +206,6 @@ def answer_unaccept(*, actor, answer: Answer) -> Question:
     reputation.accept_events_reverse(answer_id=answer.pk)
     question.accepted_answer = None
     question.save(update_fields=["accepted_answer"])
+    page_cache.question_changed(question.pk)
     reputation.reputation_refresh(user_ids=users)
     return question

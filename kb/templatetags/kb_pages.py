@@ -3,7 +3,6 @@
 from functools import lru_cache
 
 from django import template
-from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -73,17 +72,20 @@ def user_link(user) -> str:
 
 @register.simple_tag
 def timestamp(when, css_class: str = "") -> str:
-    """`<time>` saying "3 days ago", with the moment for machines and the exact local time on
-    hover. One tag instead of three filters: a page shows dozens of these."""
+    """`<time>` with the moment for machines and the exact local time as its text; static
+    kb/time.js turns the text into "3 days ago" in the browser (keeping the exact time on hover),
+    so a cached page never says a stale "3 minutes ago". One tag instead of three filters: a page
+    shows dozens of these."""
     if when is None:
         return ""
     local = timezone.localtime(when)
+    exact = date_format(local, "DATETIME_FORMAT")
     return format_html(
-        '<time{} datetime="{}" title="{}">{}</time>',
+        '<time{} datetime="{}" title="{}" data-relative>{}</time>',
         format_html(' class="{}"', css_class) if css_class else "",
         local.isoformat(),
-        date_format(local, "DATETIME_FORMAT"),
-        naturaltime(when),
+        exact,
+        exact,
     )
 
 

@@ -28,18 +28,21 @@ from kb.selectors.questions import (
     answer_list,
     answer_list_by_author,
     duplicate_target,
+    page_rows,
     question_get,
     question_list,
 )
 from kb.selectors.revisions import revision_list
-from kb.selectors.search import related_question_list
+from kb.selectors.search import RELATED_CACHE_SECONDS, related_question_list
 from kb.selectors.tags import tag_get
 from kb.selectors.tags import tag_list as tag_list_select
 from kb.selectors.users import user_directory
 from kb.selectors.votes import viewer_votes_attach
+from kb.services import page_cache as page_versions
 from kb.services.comments import comment_is_editable
 from kb.services.views import question_view_record, visitor_key
 from kb.templatetags.kb_pages import question_slug, question_url
+from kb.views.page_cache import anonymous_page, depend, depend_on_users
 
 QUESTIONS_PER_PAGE = 30
 USERS_PER_PAGE = 36
@@ -51,8 +54,12 @@ TAG_ORDERS = ("popular", "name")
 
 
 def _page(request: HttpRequest, items, *, per_page: int, param: str = "page") -> Page:
-    """One page of `items`; a non-number gives the first page, a number past the end the last."""
-    return Paginator(items, per_page).get_page(request.GET.get(param))
+    """One page of `items`; a non-number gives the first page, a number past the end the last.
+    A queryset's page reads its joined columns for the shown rows only (`page_rows`)."""
+    page = Paginator(items, per_page).get_page(request.GET.get(param))
+    if isinstance(items, QuerySet) and page.paginator.count:
+        page.object_list = page_rows(items, page.object_list)
+    return page
 
 
 def _tab(request: HttpRequest) -> str:
@@ -60,10 +67,18 @@ def _tab(request: HttpRequest) -> str:
     return tab if tab in QUESTION_TABS else "newest"
 
 
+def _depend_on_list(request: HttpRequest, page: Page | None) -> None:
+    depend(request, page_versions.LIST)
+    if page is not None:
+        depend_on_users(request, {question.author_id for question in page.object_list})
+
+
 @require_safe
+@anonymous_page
 def home(request: HttpRequest) -> HttpResponse:
     tab = _tab(request)
     page = _page(request, question_list(viewer=request.user, tab=tab), per_page=QUESTIONS_PER_PAGE)
+    _depend_on_list(request, page)
     return render(
         request,
         "kb/question_list.html",
@@ -78,7 +93,12 @@ def _question_or_404(request: HttpRequest, pk: int) -> Question:
         raise Http404 from error
 
 
+def _count_view(request: HttpRequest, pk: str, slug: str | None = None) -> None:
+    question_view_record(question_id=int(pk), visitor=visitor_key(request))
+
+
 @require_safe
+@anonymous_page(on_hit=_count_view, timeout=RELATED_CACHE_SECONDS)
 def question_detail(request: HttpRequest, pk: int, slug: str | None = None) -> HttpResponse:
     question = _question_or_404(request, int(pk))
     canonical_slug = question_slug(question.title)
@@ -127,14 +147,25 @@ def question_page(
                 failed_comment[1] if key == failed_key else CommentForm(auto_id=f"id_{key}_%s")
             )
     may_answer = can_answer(viewer, question)
+    duplicate_of = duplicate_target(viewer=viewer, question=question)
+    related_questions = related_question_list(viewer=viewer, question=question)
+    shown = [*related_questions, *([duplicate_of] if duplicate_of else [])]
+    shown_ids = {question.pk, *(shown_question.pk for shown_question in shown)}
+    depend(request, *(page_versions.question_key(pk) for pk in shown_ids))
+    depend_on_users(
+        request,
+        {question.author_id}
+        | {answer.author_id for answer in answers}
+        | {c.author_id for group in comments.values() for cs in group.values() for c in cs},
+    )
     return render(
         request,
         "kb/question_detail.html",
         {
             "question": question,
             "answers": answers,
-            "duplicate_of": duplicate_target(viewer=viewer, question=question),
-            "related_questions": related_question_list(viewer=viewer, question=question),
+            "duplicate_of": duplicate_of,
+            "related_questions": related_questions,
             "is_locked": post_is_locked(question),
             "canonical_url": request.build_absolute_uri(question_url(question)),
             "can_answer": may_answer,
@@ -200,15 +231,18 @@ def answer_history(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_safe
+@anonymous_page
 def tag_list(request: HttpRequest) -> HttpResponse:
     order = request.GET.get("sort", "popular")
     if order not in TAG_ORDERS:
         order = "popular"
     page = _page(request, tag_list_select(order=order), per_page=TAGS_PER_PAGE)
+    _depend_on_list(request, None)
     return render(request, "kb/tag_list.html", {"page": page, "sort": order})
 
 
 @require_safe
+@anonymous_page
 def tag_detail(request: HttpRequest, name: str) -> HttpResponse:
     try:
         tag = tag_get(name=name)
@@ -219,6 +253,7 @@ def tag_detail(request: HttpRequest, name: str) -> HttpResponse:
     tab = _tab(request)
     questions = question_list(viewer=request.user, tab=tab).filter(tags=tag)
     page = _page(request, questions, per_page=QUESTIONS_PER_PAGE)
+    _depend_on_list(request, page)
     return render(
         request,
         "kb/tag_detail.html",
@@ -250,10 +285,13 @@ def help_page(request: HttpRequest, topic: str) -> HttpResponse:
 
 
 @require_safe
+@anonymous_page
 def user_detail(request: HttpRequest, username: str) -> HttpResponse:
     member = get_object_or_404(get_user_model(), username__iexact=username)
     if member.username != username:
         return redirect("kb:user_detail", username=member.username, permanent=True)
+    # Its lists show questions and answers; the rest is the member's own (name, reputation).
+    depend(request, page_versions.LIST, page_versions.user_key(member.pk))
     questions = question_list(viewer=request.user, tab="newest").filter(author=member)
     answers = answer_list_by_author(viewer=request.user, author=member)
     return render(

@@ -1,0 +1,112 @@
+"""The anonymous page cache: read pages for visitors who are not signed in, served from the shared
+cache while every version they were rendered with is current (kb/services/page_cache.py), so a
+page is never stale. docs/page-cache.md explains the keys, the headers and the purge path.
+
+- Only GET/HEAD without a session cookie is anonymous; such a request never reads the session,
+  so a page carries no per-visitor state (no session, no CSRF cookie).
+- The key is the language and the full path with its query; the entry holds the page and the
+  versions of what it shows (each view names them with `depend`).
+- Signed-in members always get a fresh page marked `Cache-Control: private`.
+- Headers let a shared cache in front store anonymous pages for a short while (`s-maxage`).
+"""
+
+import hashlib
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import get_language
+
+from kb.services import page_cache as versions
+
+KEY_PREFIX = "page:"
+HIT_HEADER = "X-Page-Cache"
+
+
+def depend(request: HttpRequest, *names: str) -> None:
+    """Record that the page being rendered shows what `names` version (no-op outside the cache)."""
+    dependencies = getattr(request, "page_dependencies", None)
+    if dependencies is not None:
+        dependencies.update(names)
+
+
+def depend_on_users(request: HttpRequest, user_ids) -> None:
+    depend(request, *(versions.user_key(pk) for pk in user_ids if pk))
+
+
+def is_anonymous_request(request: HttpRequest) -> bool:
+    return (
+        settings.PAGE_CACHE_ENABLED
+        and request.method in ("GET", "HEAD")
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+    )
+
+
+def page_key(request: HttpRequest) -> str:
+    raw = f"{get_language()}|{request.get_full_path()}"
+    return KEY_PREFIX + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _public(response: HttpResponse) -> HttpResponse:
+    patch_cache_control(
+        response, public=True, max_age=0, s_maxage=settings.PAGE_CACHE_SHARED_SECONDS
+    )
+    # A shared cache must not hand a stored anonymous page to a member (who has a cookie).
+    patch_vary_headers(response, ("Cookie",))
+    return response
+
+
+def anonymous_page(
+    view: Callable | None = None,
+    *,
+    on_hit: Callable | None = None,
+    timeout: int | None = None,
+):
+    """Serve `view`'s 200 pages to anonymous visitors from the versioned cache. `on_hit(request,
+    **kwargs)` runs on a hit for what a page view does besides rendering (counting a view)."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs):
+            if not is_anonymous_request(request):
+                response = view(request, *args, **kwargs)
+                if request.method in ("GET", "HEAD"):
+                    patch_cache_control(response, private=True)
+                return response
+            request.user = AnonymousUser()  # no session read: nothing per visitor in the page
+            key = page_key(request)
+            entry = cache.get(key)
+            if entry is not None and versions.versions_get(entry["deps"]) == entry["deps"]:
+                if on_hit is not None:
+                    on_hit(request, **kwargs)
+                response = HttpResponse(entry["content"], content_type=entry["content_type"])
+                response[HIT_HEADER] = "hit"
+                return _public(response)
+            sequence = versions.sequence_get()
+            request.page_dependencies = set()
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render"):
+                response = response.render()
+            if response.status_code != 200 or response.streaming or response.cookies:
+                return response
+            current = versions.versions_get(request.page_dependencies)
+            if versions.sequence_get() == sequence:  # no write committed while rendering
+                cache.set(
+                    key,
+                    {
+                        "deps": current,
+                        "content": response.content,
+                        "content_type": response["Content-Type"],
+                    },
+                    timeout or settings.PAGE_CACHE_SECONDS,
+                )
+            response[HIT_HEADER] = "miss"
+            return _public(response)
+
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
