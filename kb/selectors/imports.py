@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 
 from kb import permissions
 from kb.article_import import (
-    ArticlePlan,
+    ArticleError,
     article_decode_detected,
     article_parse,
     tag_vocabulary_get,
@@ -117,10 +117,11 @@ class PlanEntry:
     section: str = ""
     body: str = ""  # the new question's body: where it came from
     action: str = ACTION_NEW
-    target_id: int | None = None  # the existing question it duplicates
-    target_title: str = ""
+    target_id: int | None = None  # for "add": the question the answer goes to
+    match_id: int | None = None  # the existing question it seems to duplicate
+    match_title: str = ""
     score: float = 0.0
-    already_there: bool = False  # the target has this very answer: importing adds nothing
+    already_there: bool = False  # the match has this very answer: importing adds nothing
 
     @property
     def first_line(self) -> str:
@@ -136,10 +137,14 @@ class ImportPlan:
     entries: list[PlanEntry] = field(default_factory=list)
     unanswered: list[str] = field(default_factory=list)
     dropped_count: int = 0
+    license: str = ""  # the license line the page shows, when it shows one
 
     @property
     def counts(self) -> dict[str, int]:
         return {action: sum(1 for e in self.entries if e.action == action) for action in ACTIONS}
+
+
+LICENSE_LINE = re.compile(r"(CC\s*[0-9.]*\s*BY|知识共享|许可协议|版权协议|license|版权归)", re.I)
 
 
 def import_plan_read(*, viewer, data: bytes, source_name: str = "") -> ImportPlan:
@@ -147,20 +152,6 @@ def import_plan_read(*, viewer, data: bytes, source_name: str = "") -> ImportPla
     ArticleError for a file that cannot be read or holds no question."""
     text, encoding = article_decode_detected(data)
     parsed = article_parse(text, source_name=source_name, vocabulary=tag_vocabulary_get())
-    return import_plan_matched(
-        viewer=viewer,
-        parsed=parsed,
-        source_name=source_name,
-        encoding=encoding,
-        content_hash=hashlib.sha256(text.encode()).hexdigest(),
-    )
-
-
-def import_plan_matched(
-    *, viewer, parsed: ArticlePlan, source_name: str, encoding: str, content_hash: str
-) -> ImportPlan:
-    from kb.article_import import ArticleError
-
     if not parsed.items:
         raise ArticleError(
             "no questions found (a question is a heading, a line ending in “？”, or a short line "
@@ -170,9 +161,12 @@ def import_plan_matched(
         page_title=parsed.page_title,
         source_name=source_name,
         encoding=encoding,
-        content_hash=content_hash,
+        content_hash=hashlib.sha256(text.encode()).hexdigest(),
         unanswered=list(parsed.unanswered),
         dropped_count=len(parsed.dropped_lines),
+        license=next((line for line in parsed.dropped_lines if LICENSE_LINE.search(line)), "")[
+            :300
+        ],
     )
     for item in parsed.items:
         plan.entries.append(
@@ -189,30 +183,63 @@ def import_plan_matched(
 
 
 def plan_match(*, viewer, entries: list[PlanEntry], keep_actions: bool = False) -> None:
-    """Fill each entry's match; the default action is "add" to a match, "new" otherwise, and
-    "skip" when the match already has the same answer (so a re-import adds nothing). With
-    `keep_actions`, the member's choices stay and only the matches are refreshed."""
+    """Find each entry's match. Without `keep_actions` the action follows it: "add" to the
+    match, "new" without one, "skip" when the match already has the same answer (so a re-import
+    adds nothing). With `keep_actions` (a plan the member adjusted) their choices stay; an "add"
+    without a target goes to the match."""
     for entry in entries:
         match = question_match(viewer=viewer, title=entry.title)
-        entry.target_id = match.question_id if match else None
-        entry.target_title = match.title if match else ""
+        entry.match_id = match.question_id if match else None
+        entry.match_title = match.title if match else ""
         entry.score = match.score if match else 0.0
-    targets = {entry.target_id for entry in entries if entry.target_id}
+    targets = {entry.match_id for entry in entries if entry.match_id}
     existing = set(
         Answer.objects.filter(question_id__in=targets, is_deleted=False).values_list(
             "question_id", "body"
         )
     )
     for entry in entries:
-        entry.already_there = (entry.target_id, entry.answer.strip()) in existing
+        entry.already_there = (entry.match_id, entry.answer.strip()) in existing
         if keep_actions and entry.action in ACTIONS:
+            if entry.action == ACTION_ADD and not entry.target_id:
+                entry.target_id = entry.match_id
             continue
+        entry.target_id = entry.match_id
         if entry.already_there:
             entry.action = ACTION_SKIP
-        elif entry.target_id:
+        elif entry.match_id:
             entry.action = ACTION_ADD
         else:
             entry.action = ACTION_NEW
+
+
+def plan_merge(entries: list[PlanEntry], index: int) -> None:
+    """Merge entry `index + 1` into entry `index`: its title becomes a paragraph of the answer
+    (the parser took a line of the answer for a question)."""
+    first, second = entries[index], entries.pop(index + 1)
+    first.answer = f"{first.answer}\n\n{second.title}\n\n{second.answer}".strip()
+    first.tags = list(dict.fromkeys([*first.tags, *second.tags]))
+
+
+def plan_split(entries: list[PlanEntry], index: int, line: str) -> bool:
+    """Split entry `index` at the answer line `line`, which becomes the title of a new entry
+    with the rest of the answer (the parser missed a question). False if no line matches."""
+    entry = entries[index]
+    lines = entry.answer.split("\n")
+    wanted = line.strip()
+    at = next((n for n, text in enumerate(lines) if n and text.strip() == wanted), None)
+    if not wanted or at is None:
+        return False
+    rest = "\n".join(lines[at + 1 :]).strip()
+    entry.answer = "\n".join(lines[:at]).strip()
+    title = wanted.strip("*# ").strip()
+    entries.insert(
+        index + 1,
+        PlanEntry(
+            title=title, answer=rest, tags=list(entry.tags), section=entry.section, body=entry.body
+        ),  # fmt: skip
+    )
+    return True
 
 
 def import_list(*, viewer) -> QuerySet[ArticleImport]:

@@ -190,8 +190,8 @@ def unverified_answer_list(*, viewer) -> QuerySet[Answer]:
             .exclude(status=Question.Status.DELETED)
             .values("pk"),
         )
-        .select_related("question", "imported_from", "author")
-        .defer("body_html", "question__body", "question__body_html")
+        .select_related("question", "imported_from")
+        .defer("body", "body_html", "question__body", "question__body_html")
         .order_by("created_at", "pk")
     )
 

@@ -75,8 +75,8 @@ def answer_list(*, viewer, question: Question) -> QuerySet[Answer]:
     return (
         Answer.objects.visible_to(viewer)
         .filter(question=question)
-        .select_related("author")
-        .defer(*AUTHOR_UNSHOWN)
+        .select_related("author", "imported_from__actor")
+        .defer(*AUTHOR_UNSHOWN, "imported_from__actor__password", "imported_from__actor__bio")
         .order_by(*order)
     )
 
@@ -87,7 +87,7 @@ def answer_get(*, viewer, pk: int) -> Answer:
     return (
         Answer.objects.visible_to(viewer)
         .filter(question__in=Question.objects.visible_to(viewer).values("pk"))
-        .select_related("author", "question")
+        .select_related("author", "question", "imported_from__actor")
         .get(pk=pk)
     )
 
