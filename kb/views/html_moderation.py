@@ -470,6 +470,7 @@ def correction_queue_view(request: HttpRequest) -> HttpResponse:
             "groups": groups,
             "unverified": unverified[:UNVERIFIED_SHOWN],
             "more_unverified": len(unverified) > UNVERIFIED_SHOWN,
+            "can_import": permissions.can_import(request.user),
         },
     )
 
