@@ -23,7 +23,7 @@ from pathlib import PurePath
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from kb.models import Question
+from kb.models import Answer, ArticleImport, Question
 from kb.rules import rule
 from kb.selectors.tags import tag_list
 from kb.services.answers import answer_create
@@ -833,12 +833,14 @@ def tag_vocabulary_get() -> dict[str, list[str]]:
 @transaction.atomic
 def article_plan_write(*, actor, plan: ArticlePlan) -> ArticleImportResult:
     """Create each planned question with its answer as `actor`, through the services, so each has
-    revision 1. A question whose title exists already (case-insensitively) is skipped.
+    revision 1. A question whose title exists already (case-insensitively) is skipped. The
+    answers are unverified, with an ArticleImport as their provenance, like the import page's.
 
     Raises ArticleError (and writes nothing) if the services refuse any of them.
     """
     result = ArticleImportResult()
     summary = f"导入自《{plan.page_title}》"[:300]
+    provenance = None
     for item in plan.items:
         if Question.objects.filter(title__iexact=item.title).exists():
             result.skipped.append(item.title)
@@ -847,7 +849,9 @@ def article_plan_write(*, actor, plan: ArticlePlan) -> ArticleImportResult:
             question = question_create(
                 actor=actor, title=item.title, body=item.body, tags=list(item.tags), summary=summary
             )
-            answer_create(actor=actor, question=question, body=item.answer, summary=summary)
+            answer = answer_create(
+                actor=actor, question=question, body=item.answer, summary=summary
+            )
         except ValidationError as error:
             if hasattr(error, "error_dict"):
                 messages = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
@@ -856,5 +860,16 @@ def article_plan_write(*, actor, plan: ArticlePlan) -> ArticleImportResult:
             raise ArticleError(f"《{item.title}》: {messages}") from error
         except PermissionDenied as error:
             raise ArticleError(f"{actor} may not post: {error}") from error
+        if provenance is None:
+            provenance = ArticleImport.objects.create(
+                actor=actor, source_title=plan.page_title[:300], content_hash=""
+            )
+        answer.verification = Answer.Verification.UNVERIFIED
+        answer.imported_from = provenance
+        answer.save(update_fields=["verification", "imported_from"])
+        provenance.question_ids.append(question.pk)
+        provenance.answer_ids.append(answer.pk)
         result.created.append(question)
+    if provenance is not None:
+        provenance.save(update_fields=["question_ids", "answer_ids"])
     return result

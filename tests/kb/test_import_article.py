@@ -347,3 +347,14 @@ def test_a_refused_answer_rolls_back_the_whole_import(starter_tag_rows, tmp_path
     assert error.value.returncode == 2
     assert "《什么是长度外推？》" in str(error.value) and "nothing imported" in str(error.value)
     assert row_counts() == counts
+
+
+def test_command_imports_are_unverified_with_their_provenance(starter_tag_rows):
+    from kb.models import ArticleImport
+
+    import_article(str(ARTICLES / "kv_cache.html"))
+    provenance = ArticleImport.objects.get()
+    answers = Answer.objects.filter(imported_from=provenance)
+    assert answers.count() == len(provenance.answer_ids) == 2
+    assert set(answers.values_list("verification", flat=True)) == {"unverified"}
+    assert provenance.source_title == "大模型推理面试题：KV Cache 与注意力变体"
