@@ -2,7 +2,9 @@
 and returns its plan (`?dry_run=1`) or imports it; `entries` (the plan's entries, adjusted)
 replaces the parsed plan. Undo an import, verify an imported answer."""
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -112,9 +114,7 @@ class ImportApi(APIView):
     def post(self, request):
         """Plan (`?dry_run=1`) or run the import of an article. Needs the import privilege."""
         if not permissions.can_import(request.user):
-            from django.core.exceptions import PermissionDenied
-
-            raise PermissionDenied("Importing articles needs the import privilege.")
+            raise PermissionDenied(_("Importing articles needs the import privilege."))
         request_data = ImportRequestSerializer(data=request.data)
         request_data.is_valid(raise_exception=True)
         data = request_data.validated_data
@@ -126,8 +126,6 @@ class ImportApi(APIView):
         try:
             plan = import_plan_read(viewer=request.user, data=content, source_name=name)
         except ArticleError as error:
-            from django.core.exceptions import ValidationError
-
             raise ValidationError({"file": str(error)}) from error
         if data.get("entries"):
             plan.entries = [PlanEntry(**entry) for entry in data["entries"]]

@@ -15,7 +15,14 @@ from kb import permissions
 from kb.article_import import ArticleError
 from kb.forms_imports import ImportSourceForm, ImportUploadForm, plan_from_post
 from kb.models import Answer, ArticleImport
-from kb.selectors.imports import import_get, import_list, plan_match, plan_merge, plan_split
+from kb.selectors.imports import (
+    import_get,
+    import_list,
+    import_plan_read,
+    plan_match,
+    plan_merge,
+    plan_split,
+)
 from kb.selectors.questions import answer_get
 from kb.services.imports import answer_verify, import_run, import_undo
 from kb.templatetags.kb_pages import question_url
@@ -57,8 +64,6 @@ def import_page(request: HttpRequest) -> HttpResponse:
         return _render(request, form=form, status=400)
     data, name = form.article()
     try:
-        from kb.selectors.imports import import_plan_read
-
         plan = import_plan_read(viewer=request.user, data=data, source_name=name)
     except ArticleError as error:
         form.add_error(None, str(error))

@@ -366,3 +366,17 @@ def test_api_undo_and_verify(api_client, imported):
     undone = api_client.post(f"/api/v1/imports/{imported.pk}/undo/")
     assert undone.status_code == 200 and undone.json()["undone_at"]
     assert api_client.post(f"/api/v1/imports/{imported.pk}/undo/").status_code == 403
+
+
+def test_verify_and_undo_endpoints_query_counts(
+    api_client, imported, django_assert_max_num_queries
+):
+    answer_id = imported.answer_ids[0]
+    api_client.force_authenticate(member(rule("PRIVILEGE_REVIEW_EDITS")))
+    with django_assert_max_num_queries(12):
+        assert api_client.post(f"/api/v1/answers/{answer_id}/verify/").status_code == 200
+    api_client.force_authenticate(imported.actor)
+    # Undo deletes each created post through the moderators' delete: a bounded cost per post.
+    posts = len(imported.answer_ids) + len(imported.question_ids)
+    with django_assert_max_num_queries(10 + 16 * posts):
+        assert api_client.post(f"/api/v1/imports/{imported.pk}/undo/").status_code == 200
