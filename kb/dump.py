@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import AnonymousUser, Group
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import ArrayField
 from django.core.management.color import no_style
@@ -189,17 +189,26 @@ NAME_LIST_EXPRESSIONS: dict[tuple[str, str], Callable[[], Expression]] = {
 }
 
 
+# The public dump shows what an anonymous reader sees: the same visibility rule as every page
+# and endpoint (models' visible_to), so posts deleted or hidden by spam flags stay out.
+_ANONYMOUS = AnonymousUser()
+
+
 def public_question_ids() -> QuerySet:
-    return Question.objects.exclude(status=Question.Status.DELETED).values("pk")
+    return Question.objects.visible_to(_ANONYMOUS).values("pk")
 
 
 def public_answer_ids() -> QuerySet:
-    return Answer.objects.filter(is_deleted=False, question__in=public_question_ids()).values("pk")
+    return (
+        Answer.objects.visible_to(_ANONYMOUS)
+        .filter(question__in=public_question_ids())
+        .values("pk")
+    )
 
 
 def public_comment_ids() -> QuerySet:
     on_public_post = Q(question__in=public_question_ids()) | Q(answer__in=public_answer_ids())
-    return Comment.objects.filter(on_public_post, is_deleted=False).values("pk")
+    return Comment.objects.visible_to(_ANONYMOUS).filter(on_public_post).values("pk")
 
 
 def _public_rows(name: str, queryset: QuerySet) -> tuple[QuerySet, dict[str, Expression]]:
@@ -207,16 +216,13 @@ def _public_rows(name: str, queryset: QuerySet) -> tuple[QuerySet, dict[str, Exp
     posts that the public dump leaves out become null."""
     overrides: dict[str, Expression] = {}
     if name == "question":
-        queryset = queryset.exclude(status=Question.Status.DELETED)
+        queryset = queryset.filter(pk__in=public_question_ids())
         overrides = {
             "accepted_answer_id": Case(
-                When(accepted_answer__is_deleted=False, then=F("accepted_answer_id"))
+                When(accepted_answer__in=public_answer_ids(), then=F("accepted_answer_id"))
             ),
             "duplicate_of_id": Case(
-                When(
-                    Q(duplicate_of__isnull=False) & ~Q(duplicate_of__status="deleted"),
-                    then=F("duplicate_of_id"),
-                )
+                When(duplicate_of__in=public_question_ids(), then=F("duplicate_of_id"))
             ),
         }
     elif name == "answer":

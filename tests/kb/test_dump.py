@@ -487,3 +487,23 @@ def test_tag_question_counts_survive_the_round_trip(populated, tmp_path):
     wipe_database()
     import_file(tmp_path / "dump.jsonl")
     assert dict(Tag.objects.values_list("name", "question_count")) == counts
+
+
+def test_api_dump_leaves_out_posts_and_comments_hidden_by_flags(populated, api_client):
+    # The dump shows what an anonymous reader sees: a post hidden by spam flags (not deleted)
+    # stays out, and so do the comments on it and references to it.
+    question, answer = populated["question"], populated["answer"]
+    spam_question = question_make(title="隐藏的问题: 广告链接?", tags=["llm"])
+    spam_comment = comment_create(actor=populated["author"], post=answer, body="广告评论")
+    Question.objects.filter(pk=spam_question.pk).update(hidden_by_flags=True)
+    Answer.objects.filter(pk=answer.pk).update(hidden_by_flags=True)
+
+    _response, lines = api_dump(api_client)
+
+    ids = {(r["type"], r["id"]) for r in lines[1:]}
+    assert ("question", spam_question.pk) not in ids
+    assert ("answer", answer.pk) not in ids
+    assert ("comment", spam_comment.pk) not in ids
+    shown = {r["id"]: r for r in lines if r["type"] == "question"}
+    assert shown[question.pk]["accepted_answer_id"] is None
+    assert not [r for r in lines if r["type"] == "revision" and r["answer_id"] == answer.pk]
