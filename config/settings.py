@@ -270,7 +270,9 @@ MIANJING = {
     "REPUTATION_GRANT_MAX": 100_000,  # largest single grant_reputation bonus
     # Privilege thresholds (kb/privileges.py), scaled for a young community.
     "PRIVILEGE_UPVOTE": 15,
-    "PRIVILEGE_COMMENT": 50,
+    "PRIVILEGE_FLAG": 15,
+    "PRIVILEGE_COMMENT": 50,  # on one's own posts and answers to one's question: always
+    "PRIVILEGE_CREATE_TAG": 300,
     "PRIVILEGE_DOWNVOTE": 125,
     "PRIVILEGE_REVIEW_EDITS": 500,
     "PRIVILEGE_EDIT_DIRECTLY": 1000,

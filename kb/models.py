@@ -388,6 +388,9 @@ class Flag(models.Model):
         DUPLICATE = "duplicate", _("duplicate")
         MODERATOR = "moderator", _("needs moderator attention")
 
+    # Reasons that ask for an edit rather than a moderator: they feed the correction queue.
+    CORRECTION_REASONS = (Reason.INACCURATE, Reason.OUTDATED)
+
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")
         HELPFUL = "helpful", _("helpful")

@@ -18,6 +18,20 @@ def empty_cache():
     cache.clear()
 
 
+# Privileges added after most tests were written (flag, comment everywhere, create a tag): by
+# default tests run with them open to every member, so a test about, say, flag resolution need
+# not grant reputation first. Tests of these privileges are marked `real_privileges` and run
+# with the thresholds config/settings.py sets.
+NEWER_PRIVILEGES = ("PRIVILEGE_FLAG", "PRIVILEGE_COMMENT", "PRIVILEGE_CREATE_TAG")
+
+
+@pytest.fixture(autouse=True)
+def newer_privileges_open(request, settings):
+    if request.node.get_closest_marker("real_privileges"):
+        return
+    settings.MIANJING = {**settings.MIANJING, **dict.fromkeys(NEWER_PRIVILEGES, 1)}
+
+
 @pytest.fixture
 def user(db):
     return UserFactory()

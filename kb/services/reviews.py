@@ -123,6 +123,7 @@ def edit_review(
     if decision == "improve":
         suggestion = PostContent(title=revision.title, body=revision.body, tags=list(revision.tags))
         improved = validated_content(
+            actor,
             post,
             PostContent(
                 title=suggestion.title if title is None else title,
