@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "kb.request_guard.RequestGuardMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -93,6 +94,20 @@ if not DATABASE_URL:
     DATABASE_URL = embedded_database_url(DATA_DIR / "postgres")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Web requests (gunicorn, runserver, tests) run each statement for at most STATEMENT_TIMEOUT_MS;
+# a slower one is cancelled and the request answers 503 (kb/request_guard.py). Set as a
+# connection option, so it costs no query. manage.py commands (migrate, import_kb, bench data)
+# are exempt: manage.py marks them with MIANJING_COMMAND=1.
+STATEMENT_TIMEOUT_MS = int(os.environ.get("STATEMENT_TIMEOUT_MS", "5000"))
+if os.environ.get("MIANJING_COMMAND") != "1" and STATEMENT_TIMEOUT_MS > 0:
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = (
+        f"{_options.get('options', '')} -c statement_timeout={STATEMENT_TIMEOUT_MS}".strip()
+    )
+# Request bodies: Django refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE; JSON deeper than
+# JSON_MAX_DEPTH is a 400 (kb.api_parsers.SafeJSONParser).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+JSON_MAX_DEPTH = 32
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache: Redis when REDIS_URL is set, else local memory ---
@@ -190,6 +205,11 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_PARSER_CLASSES": [
+        "kb.api_parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Mianjing API",
