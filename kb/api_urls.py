@@ -1,5 +1,5 @@
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from kb.api_urls_moderation import urlpatterns as moderation_urlpatterns
 from kb.models import Answer
@@ -74,6 +74,7 @@ urlpatterns = [
     path("search/", SearchApi.as_view(), name="search"),
     path("search/similar/", SimilarQuestionApi.as_view(), name="search_similar"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # The split view serves Swagger UI's start-up script as a file: the CSP forbids inline ones.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
 ]
 urlpatterns += moderation_urlpatterns
