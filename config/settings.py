@@ -220,6 +220,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "kb.api_schema.add_error_responses",
+    ],
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "QuestionStatusEnum": "kb.models.Question.Status",

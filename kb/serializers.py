@@ -153,7 +153,7 @@ class AnswerSerializer(ModelSerializer):
 
 class QuestionDetailSerializer(QuestionListSerializer):
     answers = serializers.SerializerMethodField()
-    duplicate_of = serializers.PrimaryKeyRelatedField(read_only=True)
+    duplicate_of = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = Question
@@ -174,7 +174,7 @@ class QuestionDetailSerializer(QuestionListSerializer):
 
 class RevisionSerializer(ModelSerializer):
     author = UserSummarySerializer(read_only=True)
-    reviewer = UserSummarySerializer(read_only=True)
+    reviewer = UserSummarySerializer(read_only=True, allow_null=True)
     base_revision = serializers.SerializerMethodField()
     rollback_of = serializers.SerializerMethodField()
 
