@@ -274,6 +274,8 @@ LOGGING = {
 
 # --- Product rules (named constants, overridable here) ---
 MIANJING = {
+    "ANSWER_MIN_TEXT_LENGTH": 30,  # characters of rendered text, Markdown syntax not counted
+    "RESUBMIT_WINDOW_SECONDS": 10 * 60,  # the same answer sent again within it is not repeated
     "TITLE_MIN_LENGTH": 6,  # Chinese is dense: 什么是RAG？ is a fine title
     "TITLE_MAX_LENGTH": 150,
     "BODY_MAX_LENGTH": 30000,

@@ -32,6 +32,15 @@ def newer_privileges_open(request, settings):
     settings.MIANJING = {**settings.MIANJING, **dict.fromkeys(NEWER_PRIVILEGES, 1)}
 
 
+@pytest.fixture(autouse=True)
+def short_answers_allowed(request, settings):
+    """Likewise the minimum answer length: most tests answer in a few words; tests marked
+    `real_answer_minimum` run with the length config/settings.py sets."""
+    if request.node.get_closest_marker("real_answer_minimum"):
+        return
+    settings.MIANJING = {**settings.MIANJING, "ANSWER_MIN_TEXT_LENGTH": 1}
+
+
 @pytest.fixture
 def user(db):
     return UserFactory()
