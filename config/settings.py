@@ -101,11 +101,10 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # connection option, so it costs no query. manage.py commands (migrate, import_kb, bench data)
 # are exempt: manage.py marks them with MIANJING_COMMAND=1.
 STATEMENT_TIMEOUT_MS = int(os.environ.get("STATEMENT_TIMEOUT_MS", "5000"))
+STATEMENT_TIMEOUT_OPTION = f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
 if os.environ.get("MIANJING_COMMAND") != "1" and STATEMENT_TIMEOUT_MS > 0:
     _options = DATABASES["default"].setdefault("OPTIONS", {})
-    _options["options"] = (
-        f"{_options.get('options', '')} -c statement_timeout={STATEMENT_TIMEOUT_MS}".strip()
-    )
+    _options["options"] = f"{_options.get('options', '')} {STATEMENT_TIMEOUT_OPTION}".strip()
 # Request bodies: Django refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE; JSON deeper than
 # JSON_MAX_DEPTH is a 400 (kb.api_parsers.SafeJSONParser).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024

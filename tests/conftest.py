@@ -5,6 +5,18 @@ from rest_framework.test import APIClient
 from tests.factories import UserFactory, moderator_create
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings():
+    """The test process is a web process, so settings give its connections the per-request
+    statement_timeout; creating and dropping the test database must not be cut short by it
+    (an interrupted DROP DATABASE leaves an invalid database). tests/kb/test_request_limits.py
+    tests the timeout on connections of its own."""
+    from django.conf import settings
+
+    options = settings.DATABASES["default"].get("OPTIONS", {})
+    options["options"] = options.get("options", "").replace(settings.STATEMENT_TIMEOUT_OPTION, "")
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # PBKDF2's cost is for production; a fast hasher keeps factories cheap. Login still hashes.

@@ -3,8 +3,14 @@ statement_timeout answered with a 503; NUL bytes, out-of-range dates and time zo
 and oversize bodies refused with a 4xx in the documented shape."""
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
+import psycopg
 import pytest
+from django.conf import settings
 from django.db import connection, transaction
 from django.http import HttpResponse
 from django.test.utils import CaptureQueriesContext
@@ -70,11 +76,35 @@ def test_a_many_tag_filter_is_one_query_with_no_join_per_tag(client):
 # --- statement_timeout ----------------------------------------------------------------------
 
 
-def test_web_requests_run_under_a_statement_timeout(settings):
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW statement_timeout")
-        (shown,) = cursor.fetchone()
-    assert settings.STATEMENT_TIMEOUT_MS == 5000 and shown == "5s"
+def _database_options(*, command: bool) -> str:
+    """The connection options config/settings.py gives a fresh web or command process."""
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("MIANJING_COMMAND", "STATEMENT_TIMEOUT_MS")
+    }
+    if command:
+        env["MIANJING_COMMAND"] = "1"
+    code = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings');"
+        "from django.conf import settings;"
+        "print(settings.DATABASES['default'].get('OPTIONS', {}).get('options', ''))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    return run.stdout.strip()
+
+
+def test_web_processes_run_under_a_statement_timeout_and_commands_do_not():
+    web = _database_options(command=False)
+    assert web == "-c statement_timeout=5000"
+    assert _database_options(command=True) == ""
+    with psycopg.connect(**{**connection.get_connection_params(), "options": web}) as raw:
+        (shown,) = raw.execute("SHOW statement_timeout").fetchone()
+    assert shown == "5s"
+
+
+def test_manage_py_marks_commands_but_not_the_development_server():
+    text = (Path(settings.BASE_DIR) / "manage.py").read_text()
+    assert 'sys.argv[1:2] != ["runserver"]' in text and '"MIANJING_COMMAND", "1"' in text
 
 
 def slow_view(request):
