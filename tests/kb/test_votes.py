@@ -490,7 +490,7 @@ def test_me_lists_privileges(api_client):
     me = api_client.get("/api/v1/me/").json()
     assert _granted(me) == {"upvote", "flag", "comment", "downvote"}
     assert [p["reputation"] for p in me["privileges"]] == [
-        15, 15, 50, 125, 300, 500, 1000, 1500, None
+        15, 15, 50, 125, 300, 500, 1000, 1500, 2000, None
     ]  # fmt: skip
     first = me["privileges"][0]
     assert first["code"] == "upvote" and first["granted"] and first["label"]
