@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import html
 import re
+import tomllib
 import unicodedata
 import zlib
 from collections.abc import Iterable
@@ -26,8 +27,9 @@ from django.utils.safestring import SafeString, mark_safe
 
 DICTIONARY_PATH = Path(__file__).with_name("search_dictionary.txt")
 STOPWORDS_PATH = Path(__file__).with_name("search_stopwords.txt")
+CONCEPTS_PATH = Path(__file__).with_name("search_concepts.toml")
 # Bump when the segmentation code changes; the dictionary and stop list are hashed in as well.
-SEGMENTER_VERSION = 4
+SEGMENTER_VERSION = 5
 
 INDEX_MAX_CHARS = 30_000  # tsvector positions stop at 16,383 and a tsvector must stay under 1 MB
 MAX_POSITION = 16_383
@@ -36,6 +38,8 @@ MAX_LEXEME_LENGTH = 64
 MAX_PART_LENGTH = 6  # longest dictionary word looked for inside a Chinese compound
 QUERY_MAX_LENGTH = 200
 QUERY_MAX_GROUPS = 12
+MAX_ALTERNATIVES = 24  # ways one query word may match, its concept's names included
+CONCEPT_MAX_WORDS = 4  # longest run of query words looked up as one concept name
 SECTION_GAP = 1  # positions left between fields, so a phrase never spans title and body
 # Title and tag lexemes are stored a second time with this mark and no positions: `'^ rmsnorm'`.
 # A query for marked lexemes finds title and tag matches through the GIN index alone, where a
@@ -99,8 +103,21 @@ def _segmenter() -> rjieba.Jieba:
     for line in _lines(DICTIONARY_PATH):
         word, _, frequency = line.partition(" ")
         word = normalize(word)
-        segmenter.add_word(word, int(frequency) if frequency.strip().isdigit() else None, None)
+        if _CJK.search(word):  # English terms are whole tokens already; as dictionary words
+            # they would split longer English words (orm inside normalization)
+            segmenter.add_word(word, int(frequency) if frequency.strip().isdigit() else None, None)
     return segmenter
+
+
+@functools.cache
+def dictionary_latin_words() -> frozenset[str]:
+    """The dictionary's English terms: always in the typo-correction lexicon (kb_searchword)."""
+    words = set()
+    for line in _lines(DICTIONARY_PATH):
+        word = normalize(line.partition(" ")[0])
+        if not _CJK.search(word):
+            words.update(lexeme for lexeme in token_lexemes(word) if _LEXICON_WORD.fullmatch(lexeme))
+    return frozenset(words)
 
 
 @functools.cache
@@ -242,13 +259,44 @@ def token_lexemes(token: str) -> tuple[str, ...]:
         if singular:
             lexemes.append(singular)
     elif len(token) > 2 and _CJK.search(token):
-        segmenter = _segmenter()
-        for size in range(2, min(len(token), MAX_PART_LENGTH + 1)):
-            for start in range(len(token) - size + 1):
-                part = token[start : start + size]
-                if segmenter.has_word(part):
-                    lexemes.append(part)
+        lexemes.extend(_word_parts(token))
     return tuple(dict.fromkeys(lexemes))
+
+
+def _tiling(token: str, *, backward: bool = False) -> list[str]:
+    """Dictionary words of 2+ characters that cover `token` exactly, longest first from one end
+    (maximum matching), or [] when none do: 旋转位置编码 -> 旋转, 位置编码; 注意力 -> [] (注意 leaves
+    力 over: 注意力 is not a kind of 注意). Chinese compounds put their head last, so from the back
+    one leading character may stay over as a modifier: 层归一化 -> 归一化, 大模型 -> 模型; a
+    trailing character only after a word of three or more: 注意力头 -> 注意力."""
+    segmenter = _segmenter()
+    parts: list[str] = []
+    rest = token
+    while rest:
+        if len(rest) == 1 and parts and (backward or len(token) > 3):
+            break  # 层|归一化, 大|模型; 注意力|头 (but not 注意|力, 光刻|机)
+        for size in range(min(len(rest), len(token) - 1, MAX_PART_LENGTH), 1, -1):
+            part = rest[-size:] if backward else rest[:size]
+            if part != token and (segmenter.has_word(part) or not _CJK.search(part)):
+                break
+        else:
+            return []
+        parts.insert(0, part) if backward else parts.append(part)
+        rest = rest[:-size] if backward else rest[size:]
+    return parts
+
+
+def _word_parts(token: str) -> list[str]:
+    """The words a Chinese compound is made of, recursively: 缩放点积注意力 -> 缩放, 点积注意力,
+    点积, 注意力. Only words that tile the compound count, so a compound is never found through a
+    word that merely shares characters with it (注意力 holds no 注意)."""
+    parts = _tiling(token) or _tiling(token, backward=True)
+    found = []
+    for part in parts:
+        found.append(part)
+        if len(part) > 2 and _CJK.search(part):
+            found.extend(_word_parts(part))
+    return found
 
 
 def _singular(word: str) -> str:
@@ -541,6 +589,110 @@ def parse_query(text: str) -> ParsedQuery:
     return parsed
 
 
+# --- The concept lexicon -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One idea and its names (kb/search_concepts.toml): Chinese, English, abbreviations and
+    misspellings all find each other; `narrower` are kinds of it, found by it but not back."""
+
+    zh: tuple[str, ...] = ()
+    en: tuple[str, ...] = ()
+    abbreviations: tuple[str, ...] = ()
+    misspellings: tuple[str, ...] = ()
+    narrower: tuple[str, ...] = ()
+    tag: str = ""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.zh + self.en + self.abbreviations + self.misspellings
+
+    def all_names(self, tag_aliases: Iterable[str] = ()) -> tuple[list[str], list[str]]:
+        """(Chinese names, English names and abbreviations) for a page, with the tag's aliases
+        that no other concept claims; misspellings left out."""
+        extra = [normalize(alias) for alias in tag_aliases if _unclaimed(alias)]
+        zh = list(dict.fromkeys([*self.zh, *(a for a in extra if _CJK.search(a))]))
+        en = list(dict.fromkeys([*self.en, *self.abbreviations,
+                                 *(a for a in extra if not _CJK.search(a))]))  # fmt: skip
+        return zh, en
+
+
+@functools.cache
+def concepts() -> tuple[Concept, ...]:
+    """The concept lexicon, names normalised as queries are."""
+    data = tomllib.loads(CONCEPTS_PATH.read_text(encoding="utf-8"))
+    found = []
+    for entry in data.get("concept", []):
+
+        def names(key: str, entry=entry) -> tuple[str, ...]:
+            return tuple(dict.fromkeys(" ".join(normalize(n).split()) for n in entry.get(key, [])))
+
+        found.append(
+            Concept(
+                zh=names("zh"),
+                en=names("en"),
+                abbreviations=names("abbr"),
+                misspellings=names("misspellings"),
+                narrower=names("narrower"),
+                tag=entry.get("tag", ""),
+            )
+        )
+    return tuple(found)
+
+
+@functools.cache
+def _concepts_by_name() -> dict[str, Concept]:
+    index: dict[str, Concept] = {}
+    for concept in concepts():
+        for name in concept.names:
+            index.setdefault(name, concept)  # the first concept that names it keeps the name
+    return index
+
+
+def concept_named(name: str) -> Concept | None:
+    """The concept one of whose names is `name` (normalised, words separated by one space)."""
+    return _concepts_by_name().get(name)
+
+
+def concept_of_tag(tag_name: str) -> Concept | None:
+    for concept in concepts():
+        if concept.tag == tag_name:
+            return concept
+    return None
+
+
+def concept_words(words: list[str]) -> list[str]:
+    """Query words with runs that name a concept joined: ["mixture", "of", "experts"] ->
+    ["mixture of experts"]."""
+    joined: list[str] = []
+    index = 0
+    while index < len(words):
+        for size in range(min(CONCEPT_MAX_WORDS, len(words) - index), 1, -1):
+            run = " ".join(words[index : index + size])
+            if concept_named(" ".join(normalize(run).split())):
+                joined.append(run)
+                index += size
+                break
+        else:
+            joined.append(words[index])
+            index += 1
+    return joined
+
+
+def concept_tags(text: str) -> list[str]:
+    """Tags of the concepts a text (a title being typed) names, in order of appearance."""
+    parsed = ParsedQuery(text=text, words=text.split()[:30])
+    tags = []
+    for word in concept_words(parsed.words):
+        names = [normalize(word).strip(), *_word_tokens(word)]
+        for name in names:
+            concept = concept_named(name)
+            if concept and concept.tag:
+                tags.append(concept.tag)
+    return list(dict.fromkeys(tags))
+
+
 # --- From words to a tsquery -------------------------------------------------------------------
 
 
@@ -646,26 +798,27 @@ def _token_group(token: str, *, corrections: dict[str, str]) -> TermGroup:
     '事项')); an English term also as its joined form (q-former: qformer), its singular and its
     typo correction."""
     alternatives = [Alternative((token,))]
-    extras = token_lexemes(token)[1:]
     latin = is_latin(token)
     if latin:
         joined = "".join(part for part in _LATIN_SEPARATORS.split(token) if part)
         for extra in (joined, _singular(token), corrections.get(token, "")):
             if extra and extra != token:
                 alternatives.append(Alternative((extra,)))
-    elif extras:
-        alternatives.append(Alternative(tuple(extras)))
     return TermGroup(text=token, alternatives=alternatives, latin=latin)
 
 
 def alias_candidates(parsed: ParsedQuery) -> set[str]:
     """Strings of the query that might be tag names or aliases (to look up before planning)."""
     candidates = set()
-    for word in parsed.words:
+    for word in concept_words(parsed.words):
         whole = normalize(word).strip()
         if whole:
             candidates.add(whole)
         candidates.update(_word_tokens(word))
+    for candidate in list(candidates):  # the tags of named concepts bring their aliases
+        concept = concept_named(candidate)
+        if concept and concept.tag:
+            candidates.add(concept.tag)
     return {c for c in candidates if len(c) <= 40}
 
 
@@ -683,28 +836,33 @@ def build_plan(
     parsed: ParsedQuery,
     *,
     tag_aliases: dict[str, str] | None = None,
+    tag_names: dict[str, list[str]] | None = None,
     corrections: dict[str, str] | None = None,
 ) -> QueryPlan:
     """Turn the free text of a parsed query into term groups.
 
     Stop words are dropped; single characters are optional (dropped unless they are all the
-    query has); a compound may match through its parts; a word that names a tag or one of its
-    aliases also matches posts with that tag (tag_aliases maps lower-case names to tag names);
+    query has); a word that names a concept of the lexicon (kb/search_concepts.toml) also matches
+    the concept's other names, in both languages, and its narrower terms; a word that names a tag
+    or one of its aliases also matches posts with that tag (tag_aliases maps lower-case names to
+    tag names; tag_names maps a tag's name to its aliases, which are names of its concept);
     corrections maps misspelt English words to indexed ones."""
     tag_aliases = tag_aliases or {}
+    tag_names = tag_names or {}
     corrections = corrections or {}
     plan = QueryPlan(corrections=dict(corrections))
     singles: list[TermGroup] = []
-    for word in parsed.words:
+    for word in concept_words(parsed.words):
         tokens = _word_tokens(word)
         whole = normalize(word).strip()
         tag = tag_aliases.get(whole)
-        if tag and len(tokens) > 1:
-            # The whole word names a tag (大语言模型 for llm): it matches as all its tokens
-            # together, or as the tag.
+        concept = concept_named(whole)
+        if (tag or concept) and len(tokens) > 1:
+            # The whole word names a tag or a concept (大语言模型 for llm, "mixture of experts"):
+            # it matches as all its tokens together, or as the concept's other names, or the tag.
             content = tuple(t for t in tokens if t not in STOPWORDS) or tuple(tokens)
             group = TermGroup(text=whole, alternatives=[Alternative(content)])
-            _add_tag(group, tag)
+            _expand(group, concept, tag, tag_names)
             plan.groups.append(group)
             continue
         for token in tokens:
@@ -714,8 +872,7 @@ def build_plan(
             if len(token) == 1:
                 singles.append(group)
             else:
-                if token in tag_aliases:
-                    _add_tag(group, tag_aliases[token])
+                _expand(group, concept_named(token), tag_aliases.get(token), tag_names)
                 plan.groups.append(group)
     if not plan.groups and not parsed.phrases:
         plan.groups = singles  # a query of only 大 still searches (stop words are not indexed)
@@ -733,6 +890,43 @@ def build_plan(
         if phrase:
             plan.excluded.append(phrase.render())
     return plan
+
+
+def _expand(
+    group: TermGroup, concept: Concept | None, tag: str | None, tag_names: dict[str, list[str]]
+) -> None:
+    """Let a group also match its concept's names (a tag's aliases when no concept of the
+    lexicon names the word) and the posts tagged with its tag."""
+    if concept is None and tag is None:
+        return
+    names: list[str] = []
+    if concept is not None:
+        names += concept.names + concept.narrower
+        if concept.tag:
+            names += [alias for alias in tag_names.get(concept.tag, ()) if _unclaimed(alias)]
+    else:
+        names += [tag] + [alias for alias in tag_names.get(tag, ()) if _unclaimed(alias)]
+    known = {alternative.lexemes for alternative in group.alternatives}
+    for name in names:
+        lexemes = _name_lexemes(name)
+        if lexemes and lexemes not in known and len(group.alternatives) < MAX_ALTERNATIVES:
+            known.add(lexemes)
+            group.alternatives.append(Alternative(lexemes))
+    for tag_name in dict.fromkeys(name for name in (tag, concept and concept.tag) if name):
+        _add_tag(group, tag_name)
+
+
+def _unclaimed(alias: str) -> bool:
+    """A tag alias that no concept of the lexicon names (layernorm, an alias of the tag
+    normalization, is a concept of its own: it is not a synonym of 归一化)."""
+    return concept_named(normalize(alias).strip()) is None
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_lexemes(name: str) -> tuple[str, ...]:
+    """The lexemes a document must hold to contain a concept name (all of them)."""
+    tokens = _word_tokens(name)
+    return tuple(t for t in tokens if t not in STOPWORDS) or tuple(tokens)
 
 
 def _add_tag(group: TermGroup, tag_name: str) -> None:

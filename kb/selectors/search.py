@@ -86,6 +86,10 @@ class SearchHit:
     question: Question | None  # with its author, when details were asked (the page)
     answer: Answer | None = None
     tags: list[str] = field(default_factory=list)  # a question's tag names, when details were asked
+    # False for a partial match (some words of the query are not in it; they are in
+    # missing_terms) and for a question found only by a similar title.
+    matches_all_terms: bool = True
+    missing_terms: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -105,6 +109,21 @@ class SearchResults:
     @property
     def hits(self) -> list[SearchHit]:
         return list(self.page.object_list)
+
+    @property
+    def complete_hits(self) -> list[SearchHit]:
+        return [hit for hit in self.page.object_list if hit.matches_all_terms]
+
+    @property
+    def partial_hits(self) -> list[SearchHit]:
+        return [hit for hit in self.page.object_list if not hit.matches_all_terms]
+
+    @property
+    def none_complete(self) -> bool:
+        """No post has every term of the query (the partial matches are all there is)."""
+        return (self.relaxed or self.fuzzy) and not any(
+            hit.matches_all_terms for hit in self.page.object_list
+        )
 
     @property
     def count(self) -> int:
@@ -166,28 +185,34 @@ class _Run:
         self.fuzzy = False
         self.unknown_tags: list[str] = []
         self.truncated = False
+        self.complete_ids: set[int] = set()  # the results that match every term of the query
 
     # --- ids --------------------------------------------------------------------------------
 
     def execute(self) -> list[int]:
         parsed = self.parsed
         names = text.alias_candidates(parsed) | set(parsed.tags) | set(parsed.excluded_tags)
-        tags = _tags_named(names)  # lower-case name or alias -> (tag id, tag name)
+        # lower-case name or alias -> (tag id, tag name); tag name -> its aliases
+        tags, tag_names = _tags_named(names)
         self.unknown_tags = [name for name in parsed.tags if name not in tags]
         if self.unknown_tags:
             return []
         aliases = {name: tag_name for name, (_pk, tag_name) in tags.items()}
         base = self._filtered(tags)
-        self.plan = text.build_plan(parsed, tag_aliases=aliases)
+        self.plan = text.build_plan(parsed, tag_aliases=aliases, tag_names=tag_names)
         if not parsed.has_text:
             return self._ordered_ids(base)
         ids = self._matching_ids(base)
+        self.complete_ids = set(ids)
         if self.sort != "relevance" or len(ids) >= RELAX_BELOW or not self.plan.has_positive:
             return ids
         corrections = _corrections(text.latin_words(parsed))
         if corrections:
-            self.plan = text.build_plan(parsed, tag_aliases=aliases, corrections=corrections)
+            self.plan = text.build_plan(
+                parsed, tag_aliases=aliases, tag_names=tag_names, corrections=corrections
+            )
             ids = self._matching_ids(base)
+            self.complete_ids = set(ids)
         if len(ids) < RELAX_BELOW and len(self.plan.groups) > 1:
             self.relaxed = True
             ids = self._matching_ids(base, relaxed=True, complete=ids)
@@ -286,8 +311,37 @@ class _Run:
             return []
         terms = self.plan.highlight_terms() if self.plan else set()
         if self.is_answer:
-            return self._answer_hits(ids, terms)
-        return self._question_hits(ids, terms)
+            hits = self._answer_hits(ids, terms)
+        else:
+            hits = self._question_hits(ids, terms)
+        if self.relaxed or self.fuzzy:
+            partial = [hit for hit in hits if hit.id not in self.complete_ids]
+            missing = self._missing_terms([hit.id for hit in partial])
+            for hit in partial:
+                hit.matches_all_terms = False
+                hit.missing_terms = missing.get(hit.id, [])
+        return hits
+
+    def _missing_terms(self, ids: list[int]) -> dict[int, list[str]]:
+        """The query's words that each of these partial matches lacks (one query)."""
+        groups = self.plan.groups if self.plan else []
+        if not ids or not groups:
+            return {}
+        search_model = AnswerSearch if self.is_answer else QuestionSearch
+        key = search_model._meta.pk.column
+        tests = ", ".join(["s.vector @@ %s::tsquery"] * len(groups))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT s.{key}, ARRAY[{tests}] FROM {search_model._meta.db_table} s "  # noqa: S608
+                f"WHERE s.{key} = ANY(%s)",
+                [*(group.render() for group in groups), ids],
+            )
+            found = dict(cursor.fetchall())
+        return {
+            pk: [group.text for group, has in zip(groups, found.get(pk, []), strict=False)
+                 if not has] or [group.text for group in groups]
+            for pk in ids
+        }  # fmt: skip
 
     def _question_hits(self, ids: list[int], terms: set[str]) -> list[SearchHit]:
         if self.details:  # the page shows authors and tags
@@ -464,26 +518,31 @@ def _midnight(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def _tags_named(names: set[str]) -> dict[str, tuple[int, str]]:
-    """Tags whose name or alias is one of `names` (lower case): name -> (tag id, tag name).
+def _tags_named(names: set[str]) -> tuple[dict[str, tuple[int, str]], dict[str, list[str]]]:
+    """Tags whose name or alias is one of `names` (lower case): name -> (tag id, tag name), and
+    each such tag's aliases (tag name -> alias names: moderators' additions to its concept).
     One query."""
     names = {name.lower() for name in names if name}
     if not names:
-        return {}
+        return {}, {}
     tag, alias = Tag._meta.db_table, TagAlias._meta.db_table
+    aliases = f"ARRAY(SELECT x.name FROM {alias} x WHERE x.tag_id = t.id ORDER BY x.id)"
     with connection.cursor() as cursor:  # both lower(name) lookups use the unique indexes
         cursor.execute(
-            f"SELECT lower(a.name), t.id, t.name FROM {alias} a JOIN {tag} t ON t.id = a.tag_id "  # noqa: S608
-            "WHERE lower(a.name) = ANY(%s) UNION ALL "
-            f"SELECT lower(t.name), t.id, t.name FROM {tag} t WHERE lower(t.name) = ANY(%s)",
+            f"SELECT lower(a.name), t.id, t.name, {aliases} FROM {alias} a "  # noqa: S608
+            f"JOIN {tag} t ON t.id = a.tag_id WHERE lower(a.name) = ANY(%s) UNION ALL "
+            f"SELECT lower(t.name), t.id, t.name, {aliases} FROM {tag} t "
+            "WHERE lower(t.name) = ANY(%s)",
             [sorted(names), sorted(names)],
         )
         rows = cursor.fetchall()
     found: dict[str, tuple[int, str]] = {}
-    for lower_name, pk, name in rows:
+    tag_aliases: dict[str, list[str]] = {}
+    for lower_name, pk, name, alias_names in rows:
         if lower_name not in found or name == lower_name:  # a tag's own name wins
             found[lower_name] = (pk, name)
-    return found
+        tag_aliases[name] = alias_names
+    return found, tag_aliases
 
 
 def _corrections(words: set[str]) -> dict[str, str]:
