@@ -116,7 +116,8 @@ def dictionary_latin_words() -> frozenset[str]:
     for line in _lines(DICTIONARY_PATH):
         word = normalize(line.partition(" ")[0])
         if not _CJK.search(word):
-            words.update(lexeme for lexeme in token_lexemes(word) if _LEXICON_WORD.fullmatch(lexeme))
+            lexemes = token_lexemes(word)
+            words.update(lexeme for lexeme in lexemes if _LEXICON_WORD.fullmatch(lexeme))
     return frozenset(words)
 
 
@@ -264,9 +265,9 @@ def token_lexemes(token: str) -> tuple[str, ...]:
 
 
 def _tiling(token: str, *, backward: bool = False) -> list[str]:
-    """Dictionary words of 2+ characters that cover `token` exactly, longest first from one end
-    (maximum matching), or [] when none do: 旋转位置编码 -> 旋转, 位置编码; 注意力 -> [] (注意 leaves
-    力 over: 注意力 is not a kind of 注意). Chinese compounds put their head last, so from the back
+    """Dictionary words of 2+ characters that cover `token` exactly, longest first from one
+    end (maximum matching), or [] when none do: 旋转位置编码 -> 旋转, 位置编码; 注意力 -> []
+    (注意 leaves 力 over: 注意力 is not a kind of 注意). Chinese compounds put their head last, so from the back
     one leading character may stay over as a modifier: 层归一化 -> 归一化, 大模型 -> 模型; a
     trailing character only after a word of three or more: 注意力头 -> 注意力."""
     segmenter = _segmenter()

@@ -310,10 +310,7 @@ class _Run:
         if not ids:
             return []
         terms = self.plan.highlight_terms() if self.plan else set()
-        if self.is_answer:
-            hits = self._answer_hits(ids, terms)
-        else:
-            hits = self._question_hits(ids, terms)
+        hits = (self._answer_hits if self.is_answer else self._question_hits)(ids, terms)
         if self.relaxed or self.fuzzy:
             partial = [hit for hit in hits if hit.id not in self.complete_ids]
             missing = self._missing_terms([hit.id for hit in partial])
@@ -526,7 +523,7 @@ def _tags_named(names: set[str]) -> tuple[dict[str, tuple[int, str]], dict[str, 
     if not names:
         return {}, {}
     tag, alias = Tag._meta.db_table, TagAlias._meta.db_table
-    aliases = f"ARRAY(SELECT x.name FROM {alias} x WHERE x.tag_id = t.id ORDER BY x.id)"
+    aliases = f"ARRAY(SELECT x.name FROM {alias} x WHERE x.tag_id = t.id ORDER BY x.id)"  # noqa: S608
     with connection.cursor() as cursor:  # both lower(name) lookups use the unique indexes
         cursor.execute(
             f"SELECT lower(a.name), t.id, t.name, {aliases} FROM {alias} a "  # noqa: S608

@@ -184,8 +184,10 @@ def test_plan_matches_a_dictionary_word_as_itself_not_through_shorter_words(word
     assert build_plan(parse_query(word)).tsquery() == f"'{word}'"
 
 
-@pytest.mark.parametrize(("word", "shorter"), [("注意力", "注意"), ("奖励模型", "模型"),
-                                               ("位置编码", "编码"), ("混合专家", "专家")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("word", "shorter"),
+    [("注意力", "注意"), ("奖励模型", "模型"), ("位置编码", "编码"), ("混合专家", "专家")],
+)
 def test_a_concept_word_never_matches_through_a_shorter_word(word, shorter):
     query = build_plan(parse_query(word)).tsquery()
     assert f"'{word}'" in query and f"'{shorter}'" not in query
