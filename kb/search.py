@@ -269,7 +269,8 @@ def _tiling(token: str, *, backward: bool = False) -> list[str]:
     end (maximum matching), or [] when none do: 旋转位置编码 -> 旋转, 位置编码; 注意力 -> []
     (注意 leaves 力 over: 注意力 is not a kind of 注意). Chinese compounds put their head
     last, so from the back one leading character may stay over as a modifier: 层归一化 ->
-    归一化, 大模型 -> 模型; a trailing one only after a word of three or more: 注意力头 -> 注意力."""
+    归一化, 大模型 -> 模型; a trailing one only after a word of three or more:
+    注意力头 -> 注意力."""
     segmenter = _segmenter()
     parts: list[str] = []
     rest = token
