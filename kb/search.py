@@ -809,6 +809,21 @@ def _token_group(token: str, *, corrections: dict[str, str]) -> TermGroup:
     return TermGroup(text=token, alternatives=alternatives, latin=latin)
 
 
+def group_matcher(group: TermGroup):
+    """A test of whether a title (raw text) holds the group: one of its alternatives (tag
+    alternatives aside) with all its lexemes, English ones as whole words."""
+    alternatives = [alt.lexemes for alt in group.alternatives if not alt.in_title]
+
+    def matches(title: str) -> bool:
+        folded = fold(title)
+        return any(
+            all(_find_all(folded, (lexeme,), first_only=True) for lexeme in lexemes)
+            for lexemes in alternatives
+        )
+
+    return matches
+
+
 def alias_candidates(parsed: ParsedQuery) -> set[str]:
     """Strings of the query that might be tag names or aliases (to look up before planning)."""
     candidates = set()
@@ -897,8 +912,8 @@ def build_plan(
 def _expand(
     group: TermGroup, concept: Concept | None, tag: str | None, tag_names: dict[str, list[str]]
 ) -> None:
-    """Let a group also match its concept's names (a tag's aliases when no concept of the
-    lexicon names the word) and the posts tagged with its tag."""
+    """Let a group also match its concept's names (when no concept of the lexicon names the
+    word: its tag's names in the other language) and the posts tagged with its tag."""
     if concept is None and tag is None:
         return
     names: list[str] = []
@@ -906,8 +921,14 @@ def _expand(
         names += concept.names + concept.narrower
         if concept.tag:
             names += [alias for alias in tag_names.get(concept.tag, ()) if _unclaimed(alias)]
-    else:
-        names += [tag] + [alias for alias in tag_names.get(tag, ()) if _unclaimed(alias)]
+    else:  # a tag's names in the other language translate the word (提示压缩: prompt-compression);
+        # in the same one they are often kinds of it (blip: blip-2, instructblip), not synonyms
+        chinese = bool(_CJK.search(group.text))
+        names += [
+            name
+            for name in [tag, *tag_names.get(tag, ())]
+            if bool(_CJK.search(name)) != chinese and _unclaimed(name)
+        ]
     known = {alternative.lexemes for alternative in group.alternatives}
     for name in names:
         lexemes = _name_lexemes(name)

@@ -12,6 +12,7 @@ Visibility comes from the models' visible_to(viewer).
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -47,6 +48,9 @@ TITLE_CANDIDATES = 60
 RANK_CANDIDATES = 120
 RELAX_BELOW = 3  # fewer results than this: correct typos, then OR the words, then fuzzy titles
 RANK_WEIGHTS = [0.1, 0.2, 0.4, 1.0]  # D answers, C body, B tags, A title
+# ts_rank's normalization: 1 divides the rank by 1 + log(document length), so that one mention in
+# a long post weighs less than the same mention in a short one (see _reranked_ids).
+RANK_NORMALIZATION = int(os.environ.get("MJ_RANK_NORMALIZATION", "1"))
 TITLE_SIMILARITY = 0.4  # pg_trgm word_similarity for the fuzzy title fallback
 SIMILAR_LIMIT = 5
 RELATED_CACHE_SECONDS = 3600  # related questions change slowly; see related_question_list
@@ -292,13 +296,15 @@ class _Run:
             )
         if self.sort != "relevance":
             return self._ordered_ids(rows.filter(search__vector=RawTsQuery(query)))
-        ranked = _ranked_ids(
+        ranked = _reranked_ids(
             self.model,
             rows,
+            plan=plan,
             query=query,
-            title_query=plan.tsquery(relaxed=relaxed, in_title=True),
-            weights=RANK_WEIGHTS,
-            first=complete,
+            # Title and tag matches are those with every word there, relaxed or not.
+            title_query=plan.tsquery(in_title=True),
+            relaxed=relaxed,
+            complete=complete or [],
         )
         # The candidates are every match unless the "anywhere" ones were cut at RANK_CANDIDATES.
         self.truncated = len(ranked) >= RANK_CANDIDATES
@@ -455,6 +461,8 @@ def _ranked(
     first: list[int] | None = None,
     columns: tuple[str, ...] = ("id",),
     limit: int = MAX_RESULTS,
+    normalization: int | None = None,
+    coverage: list[str] | None = None,
 ) -> tuple[str, list]:
     """The bounded candidates of `rows` matching `query`, best first: the `first` ids, then
     title and tag matches, then ts_rank with these weights, score, recency. One query.
@@ -468,20 +476,75 @@ def _ranked(
     search_model = QuestionSearch if model is Question else AnswerSearch
     key = search_model._meta.pk.column
     first_order = "c.pk = ANY(%s) DESC, " if first else ""
-    sql = (
+    head = (
         f"WITH in_title AS MATERIALIZED ({in_title_sql}), "  # noqa: S608 (our own SQL)
         f"anywhere AS MATERIALIZED ({anywhere_sql}), "
         "candidates AS (SELECT pk, max(title_hit) AS title_hit FROM ("
         "SELECT pk, 1 AS title_hit FROM in_title UNION ALL SELECT pk, 0 FROM anywhere"
         ") AS found GROUP BY pk) "
-        f"SELECT {', '.join(f'post.{column}' for column in columns)} FROM candidates c "
-        f"JOIN {model._meta.db_table} post ON post.id = c.pk "
+    )
+    selected = ", ".join(f"post.{column}" for column in columns)
+    joins = (
+        f"FROM candidates c JOIN {model._meta.db_table} post ON post.id = c.pk "
         f"JOIN {search_model._meta.db_table} s ON s.{key} = c.pk "
+    )
+    params = [*in_title_params, *anywhere_params]
+    if normalization is not None:  # every candidate with its signals, for _reranked_ids
+        tests = " + ".join(["(s.vector @@ %s::tsquery)::int"] * len(coverage or []))
+        title = "post.title" if model is Question else (
+            f"(SELECT q.title FROM {Question._meta.db_table} q WHERE q.id = post.question_id)")  # fmt: skip
+        sql = (
+            f"{head}SELECT {selected}, {title}, c.title_hit, "
+            f"ts_rank(%s::float4[], s.vector, %s::tsquery, %s), {tests or 'NULL'} {joins}"
+        )
+        return sql, [*params, weights, query, normalization, *(coverage or [])]
+    sql = (
+        f"{head}SELECT {selected} {joins}"
         f"ORDER BY {first_order}c.title_hit DESC, ts_rank(%s::float4[], s.vector, %s::tsquery) "
         "DESC, post.score DESC, post.created_at DESC, post.id DESC LIMIT %s"
     )
-    params = [*in_title_params, *anywhere_params, *([first] if first else []), weights, query]
+    params = [*params, *([first] if first else []), weights, query]
     return sql, [*params, limit]
+
+
+def _reranked_ids(
+    model,
+    rows: QuerySet,
+    *,
+    plan: QueryPlan,
+    query: str,
+    title_query: str,
+    relaxed: bool,
+    complete: list[int],
+) -> list[int]:
+    """The bounded candidates of _ranked, ordered the way an interviewer reads them (tuned on
+    tests/kb/search_queries.toml; docs/search.md has the numbers):
+
+    1. posts with every word of the query (`complete`, when the query was relaxed), and among
+       partial matches those with more of the words (one vector test per word, relaxed only);
+    2. every word in the title or the tags;
+    3. more of the words in the title (the title names the concept: 注意力 finds a title with
+       "Attention");
+    4. ts_rank over the weighted vector, divided by the document's length (RANK_NORMALIZATION:
+       one mention in a long answer is weak), then score and recency.
+    One query; the ordering past ts_rank is done here."""
+    sql, params = _ranked(model, rows, query=query, title_query=title_query,
+                          weights=RANK_WEIGHTS, normalization=RANK_NORMALIZATION,
+                          coverage=[group.render() for group in plan.groups] if relaxed else [],
+                          columns=("id", "score", "created_at"))  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows_found = cursor.fetchall()
+    complete_set = set(complete)
+    matchers = [text.group_matcher(group) for group in plan.groups]
+
+    def key(row):
+        pk, score, created_at, title, title_hit, rank, coverage = row
+        in_title = sum(matcher(title) for matcher in matchers) if title else 0
+        return (pk in complete_set, coverage or 0, title_hit, in_title, rank, score, created_at,
+                pk)  # fmt: skip
+
+    return [row[0] for row in sorted(rows_found, key=key, reverse=True)]
 
 
 def _ranked_ids(model, rows: QuerySet, **options) -> list[int]:
