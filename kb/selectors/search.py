@@ -491,8 +491,9 @@ def _ranked(
     params = [*in_title_params, *anywhere_params]
     if normalization is not None:  # every candidate with its signals, for _reranked_ids
         tests = " + ".join(["(s.vector @@ %s::tsquery)::int"] * len(coverage or []))
+        questions = Question._meta.db_table
         title = "post.title" if model is Question else (
-            f"(SELECT q.title FROM {Question._meta.db_table} q WHERE q.id = post.question_id)")  # fmt: skip
+            f"(SELECT q.title FROM {questions} q WHERE q.id = post.question_id)")  # noqa: S608  # fmt: skip
         sql = (
             f"{head}SELECT {selected}, {title}, c.title_hit, "
             f"ts_rank(%s::float4[], s.vector, %s::tsquery, %s), {tests or 'NULL'} {joins}"

@@ -100,7 +100,8 @@ def report(measured: dict) -> str:
         for kind, row in sorted(measured["summary"].items())
     ]
     lines += ["misses:", *measured["misses"], "no-answer queries with complete matches:",
-              *measured["none_with_complete"], f"unanswerable: {measured['unanswerable']}"]  # fmt: skip
+              *measured["none_with_complete"],
+              f"unanswerable: {measured['unanswerable']}"]  # fmt: skip
     return "\n".join(lines)
 
 
