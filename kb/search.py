@@ -230,6 +230,59 @@ def plain_text(markdown: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+_MATH = re.compile(r"(?P<code>\$\$[^$]+?\$\$|\$[^$\n]+?\$)")
+_CELL_SEPARATOR = "\ue000"  # a private-use character kept through prose(), which drops "|"
+_TABLE_RULE = re.compile(r"^[ \t]*\|?[ \t]*:?-{3,}[-:| \t]*$")
+
+
+def _compact_math(tex: str) -> str:
+    """A formula as short TeX on one line: $$…$$ becomes $…$, runs of spaces one space."""
+    inner = tex.strip("$").strip()
+    return "$" + re.sub(r"\s+", " ", inner) + "$"
+
+
+def _table_line(line: str) -> str:
+    """A Markdown table row as its cells separated by " | " (a rule row: nothing)."""
+    if _TABLE_RULE.match(line):
+        return ""
+    cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+    return _CELL_SEPARATOR.join(cell for cell in cells)
+
+
+def _snippet_prose(markdown: str) -> str:
+    """prose() for snippets: formulas kept as compact TeX, table rows as lines of cells."""
+    if "|" in markdown:
+        markdown = "\n".join(
+            _table_line(line) if line.lstrip().startswith("|") else line
+            for line in markdown.split("\n")
+        )
+    if "$" not in markdown:
+        return _prose(markdown)
+    pieces, position = [], 0
+    for match in _MATH.finditer(markdown):
+        pieces.append(_prose(markdown[position : match.start()]))
+        pieces.append(_compact_math(match["code"]))
+        position = match.end()
+    pieces.append(_prose(markdown[position:]))
+    return "".join(pieces)
+
+
+def snippet_text(markdown: str) -> str:
+    """What snippets are cut from: the source as a reader sees it, one line per paragraph, list
+    item or table row; formulas as compact TeX ($W^Q_i$), code as written, other markup gone.
+    (plain_text, which is indexed, drops formulas: their letters are not words.)"""
+    inline = lambda part: (  # noqa: E731
+        _with_code(part, _INLINE_CODE, _snippet_prose) if "`" in part else _snippet_prose(part)
+    )
+    if "```" in markdown or "~~~" in markdown:
+        text = _with_code("\n" + markdown, _FENCED, inline, around="\n")
+    else:
+        text = inline(markdown)
+    lines = (" ".join(line.split()) for line in text.split("\n"))
+    text = "\n".join(line for line in lines if line)
+    return text.replace(_CELL_SEPARATOR, " | ") if _CELL_SEPARATOR in text else text
+
+
 # --- Tokens and lexemes ---------------------------------------------------------------------------
 
 
@@ -721,9 +774,15 @@ class TermGroup:
     text: str
     alternatives: list[Alternative]
     latin: bool = False
+    # The words a Chinese compound is made of (缩放点积注意力: 缩放, 点积注意力, 点积, 注意力): a
+    # relaxed query lets any of them stand in, so a post with only a part is a partial match.
+    parts: tuple[str, ...] = ()
 
-    def render(self, in_title: bool = False) -> str:
-        rendered = list(dict.fromkeys(alt.render(in_title) for alt in self.alternatives))
+    def render(self, in_title: bool = False, *, relaxed: bool = False) -> str:
+        alternatives = list(self.alternatives)
+        if relaxed:
+            alternatives += [Alternative((part,)) for part in self.parts]
+        rendered = list(dict.fromkeys(alt.render(in_title) for alt in alternatives))
         return rendered[0] if len(rendered) == 1 else "(" + " | ".join(rendered) + ")"
 
 
@@ -756,11 +815,16 @@ class QueryPlan:
     def has_positive(self) -> bool:
         return bool(self.groups or self.phrases)
 
+    @property
+    def can_relax(self) -> bool:
+        """Whether a relaxed query finds more: several words, or a compound with parts."""
+        return len(self.groups) > 1 or any(group.parts for group in self.groups)
+
     def tsquery(self, *, relaxed: bool = False, in_title: bool = False) -> str:
         """Groups AND'd (OR'd when relaxed), phrases AND'd, then the exclusions. `in_title` asks
         for the positive terms in the title or tags only (exclusions left out). Empty when there
         is nothing positive to look for."""
-        groups = [group.render(in_title) for group in self.groups]
+        groups = [group.render(in_title, relaxed=relaxed) for group in self.groups]
         if relaxed and len(groups) > 1:
             groups = ["(" + " | ".join(groups) + ")"]
         parts = groups + [phrase.render(in_title) for phrase in self.phrases]
@@ -774,12 +838,14 @@ class QueryPlan:
         """Any excluded term, for queries that only exclude (NOT vector @@ this)."""
         return " | ".join(self.excluded)
 
-    def highlight_terms(self) -> set[str]:
+    def highlight_terms(self, *, relaxed: bool = False) -> set[str]:
         terms: set[str] = set()
         for group in self.groups:
             for alternative in group.alternatives:
                 if not alternative.in_title:  # tag expansions match tags, not text
                     terms.update(alternative.lexemes)
+            if relaxed:
+                terms.update(group.parts)
         for phrase in self.phrases:
             terms.update(lexeme for lexeme, _distance in phrase.steps)
         return {term for term in terms if len(term) > 1 or _CJK.match(term)}
@@ -806,7 +872,8 @@ def _token_group(token: str, *, corrections: dict[str, str]) -> TermGroup:
         for extra in (joined, _singular(token), corrections.get(token, "")):
             if extra and extra != token:
                 alternatives.append(Alternative((extra,)))
-    return TermGroup(text=token, alternatives=alternatives, latin=latin)
+        return TermGroup(text=token, alternatives=alternatives, latin=latin)
+    return TermGroup(text=token, alternatives=alternatives, parts=token_lexemes(token)[1:])
 
 
 def group_matcher(group: TermGroup):
@@ -993,11 +1060,9 @@ _SOFT_BREAK = "，、,:： "
 
 
 def _is_boundary(text: str, start: int, end: int) -> bool:
-    """An English term must be a whole word: rag must not light up inside "storage"."""
-    return not (
-        (start > 0 and text[start - 1].isascii() and text[start - 1].isalnum())
-        or (end < len(text) and text[end].isascii() and text[end].isalnum())
-    )
+    """An English term must start a word: rag must not light up inside "storage" (it may go on:
+    embedding in "embeddings"; the words marked are the segmented ones, see _word_spans)."""
+    return not (start > 0 and text[start - 1].isascii() and text[start - 1].isalnum())
 
 
 def _find_all(folded: str, terms: Iterable[str], *, first_only: bool = False):
@@ -1036,6 +1101,28 @@ def escape(text: str) -> str:
     return html.escape(text, quote=True)
 
 
+def _word_spans(raw: str, terms: set[str], start: int, end: int) -> list[tuple[int, int, str]]:
+    """The whole words of raw[start:end] that hold a term: the text is segmented (folded, so the
+    offsets stay) and a word is marked when the term is one of its lexemes, so 注意 is never
+    marked inside 注意力, and "embeddings" is marked whole for embedding. Formulas ($…$) are
+    left alone."""
+    folded = fold(raw[start:end])
+    spans = []
+    position = start
+    in_math = False
+    for token in segment(folded):
+        token_end = position + len(token)
+        if token.count("$") % 2:
+            in_math = not in_math
+        elif not in_math and token.strip():
+            lexemes = token_lexemes(token.strip())
+            hit = next((lexeme for lexeme in lexemes if lexeme in terms), None)
+            if hit:
+                spans.append((position, token_end, hit))
+        position = token_end
+    return spans
+
+
 def _render(raw: str, spans: list[tuple[int, int, str]], start: int, end: int) -> str:
     pieces = []
     position = start
@@ -1046,17 +1133,21 @@ def _render(raw: str, spans: list[tuple[int, int, str]], start: int, end: int) -
         pieces.append(f"<mark>{escape(raw[span_start:span_end])}</mark>")
         position = span_end
     pieces.append(escape(raw[position:end]))
-    return " ".join("".join(pieces).split())
+    lines = ("".join(pieces)).split("\n")  # lines stay apart (table rows, list items)
+    return "\n".join(" ".join(line.split()) for line in lines if line.strip())
 
 
 def highlight(raw: str, terms: Iterable[str]) -> SafeString:
-    """The whole text, escaped, with the terms in <mark>."""
-    return mark_safe(_render(raw, _matches(raw, terms), 0, len(raw)))  # noqa: S308 (escaped)
+    """The whole text, escaped, with the words that hold the terms in <mark>."""
+    terms = {term for term in terms if term}
+    spans = _word_spans(raw, terms, 0, len(raw)) if terms and has_match(raw, terms) else []
+    return mark_safe(_render(raw, spans, 0, len(raw)))  # noqa: S308 (escaped)
 
 
 def snippet(raw: str, terms: Iterable[str], *, length: int = SNIPPET_LENGTH) -> SafeString:
     """About `length` characters around the densest cluster of terms, cut at the nearest sentence
     or clause boundary (Chinese or English punctuation), with the terms in <mark>."""
+    terms = {term for term in terms if term}
     spans = _matches(raw, terms)
     if spans:
         best_start, best_count = spans[0][0], 0
@@ -1067,8 +1158,8 @@ def snippet(raw: str, terms: Iterable[str], *, length: int = SNIPPET_LENGTH) -> 
         start = _snap_start(raw, best_start, reach=length // 3)
     else:
         start = 0
-    end = _snap_end(raw, start, length)
-    text = _render(raw, spans, start, end)
+    end = _outside_math(raw, start, _snap_end(raw, start, length))
+    text = _render(raw, _word_spans(raw, terms, start, end) if spans else [], start, end)
     prefix = "…" if start > 0 else ""
     suffix = "…" if end < len(raw.rstrip()) else ""
     return mark_safe(f"{prefix}{text}{suffix}")  # noqa: S308 (escaped in _render)
@@ -1107,6 +1198,17 @@ def _snap_end(raw: str, start: int, length: int) -> int:
     return end
 
 
+def _outside_math(raw: str, start: int, end: int) -> int:
+    """An end that does not cut a formula: after its closing $ when near, else before it."""
+    if raw.count("$", start, end) % 2 == 0:
+        return end
+    opening = raw.rfind("$", start, end)
+    closing = raw.find("$", end)
+    if closing != -1 and closing - end < SNIPPET_LENGTH // 2:
+        return closing + 1
+    return opening if opening > start else end
+
+
 def has_match(raw: str, terms: Iterable[str]) -> bool:
     terms = [term for term in terms if term]
     return bool(terms and _find_all(fold(raw), terms, first_only=True))
@@ -1127,7 +1229,7 @@ def markdown_snippet(markdown: str, terms: Iterable[str]) -> SafeString | None:
     start = markdown.rfind("\n", 0, max(0, first - SNIPPET_WINDOW // 2)) + 1
     end = markdown.find("\n", last + SNIPPET_WINDOW // 2)
     end = len(markdown) if end == -1 else end
-    text = snippet(plain_text(markdown[start:end]), terms)
+    text = snippet(snippet_text(markdown[start:end]), terms)
     if start > 0 and not text.startswith("…"):
         text = mark_safe("…" + text)  # noqa: S308 (escaped by snippet)
     if end < len(markdown.rstrip()) and not text.endswith("…"):
@@ -1138,7 +1240,7 @@ def markdown_snippet(markdown: str, terms: Iterable[str]) -> SafeString | None:
 def leading_snippet(markdown: str) -> SafeString:
     """The beginning of a Markdown body, for a result whose match is not in its text."""
     end = markdown.find("\n", SNIPPET_WINDOW)
-    text = snippet(plain_text(markdown if end == -1 else markdown[:end]), ())
+    text = snippet(snippet_text(markdown if end == -1 else markdown[:end]), ())
     if end != -1 and not text.endswith("…"):
         text = mark_safe(text + "…")  # noqa: S308 (escaped by snippet)
     return text

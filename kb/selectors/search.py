@@ -217,7 +217,7 @@ class _Run:
             )
             ids = self._matching_ids(base)
             self.complete_ids = set(ids)
-        if len(ids) < RELAX_BELOW and len(self.plan.groups) > 1:
+        if len(ids) < RELAX_BELOW and self.plan.can_relax:
             self.relaxed = True
             ids = self._matching_ids(base, relaxed=True, complete=ids)
         if len(ids) < RELAX_BELOW and not self.is_answer:
@@ -315,7 +315,7 @@ class _Run:
     def hits(self, ids: list[int]) -> list[SearchHit]:
         if not ids:
             return []
-        terms = self.plan.highlight_terms() if self.plan else set()
+        terms = self.plan.highlight_terms(relaxed=self.relaxed) if self.plan else set()
         hits = (self._answer_hits if self.is_answer else self._question_hits)(ids, terms)
         if self.relaxed or self.fuzzy:
             partial = [hit for hit in hits if hit.id not in self.complete_ids]

@@ -337,3 +337,49 @@ def test_search_version_changes_with_the_dictionary(tmp_path, monkeypatch):
     dictionary.write_text(search.DICTIONARY_PATH.read_text(encoding="utf-8") + "新术语\n", "utf-8")
     monkeypatch.setattr(search, "DICTIONARY_PATH", dictionary)
     assert search._compute_version() != search.SEARCH_VERSION
+
+
+# --- Issue 14: snippets people can read -------------------------------------------------------
+
+
+def test_snippets_show_formulas_as_compact_tex_without_stray_letters():
+    markdown = (
+        "注意力头有自己的 $W^Q_i$，除以 $$\n\\sqrt{d_k}\n$$，不把 $n \\times n$ 的矩阵存下来。"
+    )
+    text = search.markdown_snippet(markdown, {"注意力"})
+    assert "$W^Q_i$" in text and "$\\sqrt{d_k}$" in text and "$n \\times n$" in text
+    assert " n n " not in text and " d k " not in text
+
+
+def test_snippets_keep_table_rows_apart():
+    markdown = "| 维度 | BERT | GPT |\n|---|---|---|\n| 结构 | encoder-only | decoder-only |\n| 注意力 | 双向 | 单向 |"
+    assert search.snippet_text(markdown) == (
+        "维度 | BERT | GPT\n结构 | encoder-only | decoder-only\n注意力 | 双向 | 单向"
+    )
+    assert "<mark>注意力</mark> | 双向 | 单向" in search.markdown_snippet(markdown, {"注意力"})
+
+
+@pytest.mark.parametrize(
+    ("raw", "terms", "expected"),
+    [
+        ("RLHF训练时要注意什么", {"注意力"}, "RLHF训练时要注意什么"),
+        ("自注意力和注意事项", {"注意力"}, "<mark>自注意力</mark>和注意事项"),
+        ("学习 embeddings 的方法", {"embedding"}, "学习 <mark>embeddings</mark> 的方法"),
+        ("Self-Attention 层", {"attention"}, "<mark>Self-Attention</mark> 层"),
+    ],
+)
+def test_the_matched_word_is_highlighted_whole_and_never_a_part_of_another(raw, terms, expected):
+    assert search.highlight(raw, terms) == expected
+
+
+def test_a_snippet_never_ends_inside_a_formula():
+    raw = "前文" * 60 + "公式 $a + b = c$ 后文"
+    text = search.snippet(raw, set(), length=121)
+    assert text.count("$") % 2 == 0
+
+
+def test_a_relaxed_plan_lets_the_parts_of_a_compound_stand_in():
+    plan = build_plan(parse_query("缩放点积注意力"))
+    assert "'注意力'" not in plan.tsquery()
+    assert "'注意力'" in plan.tsquery(relaxed=True) and plan.can_relax
+    assert not build_plan(parse_query("光刻机")).can_relax  # 光刻 does not tile 光刻机
