@@ -352,7 +352,10 @@ def test_snippets_show_formulas_as_compact_tex_without_stray_letters():
 
 
 def test_snippets_keep_table_rows_apart():
-    markdown = "| 维度 | BERT | GPT |\n|---|---|---|\n| 结构 | encoder-only | decoder-only |\n| 注意力 | 双向 | 单向 |"
+    markdown = (
+        "| 维度 | BERT | GPT |\n|---|---|---|\n"
+        "| 结构 | encoder-only | decoder-only |\n| 注意力 | 双向 | 单向 |"
+    )
     assert search.snippet_text(markdown) == (
         "维度 | BERT | GPT\n结构 | encoder-only | decoder-only\n注意力 | 双向 | 单向"
     )
