@@ -369,6 +369,10 @@ def is_stopword(lexeme: str) -> bool:
     return lexeme in STOPWORDS
 
 
+def is_chinese(text: str) -> bool:
+    return bool(_CJK.search(text))
+
+
 def is_latin(lexeme: str) -> bool:
     return bool(_LATIN_TOKEN.fullmatch(lexeme))
 
@@ -740,7 +744,7 @@ def concept_tags(text: str) -> list[str]:
     parsed = ParsedQuery(text=text, words=text.split()[:30])
     tags = []
     for word in concept_words(parsed.words):
-        names = [normalize(word).strip(), *_word_tokens(word)]
+        names = [normalize(word).strip(), *word_tokens(word)]
         for name in names:
             concept = concept_named(name)
             if concept and concept.tag:
@@ -851,7 +855,7 @@ class QueryPlan:
         return {term for term in terms if len(term) > 1 or _CJK.match(term)}
 
 
-def _word_tokens(word: str) -> list[str]:
+def word_tokens(word: str) -> list[str]:
     """Non-empty cleaned precise tokens of one query word, stop words included."""
     tokens = []
     for token in segment(normalize(word)):
@@ -898,7 +902,7 @@ def alias_candidates(parsed: ParsedQuery) -> set[str]:
         whole = normalize(word).strip()
         if whole:
             candidates.add(whole)
-        candidates.update(_word_tokens(word))
+        candidates.update(word_tokens(word))
     for candidate in list(candidates):  # the tags of named concepts bring their aliases
         concept = concept_named(candidate)
         if concept and concept.tag:
@@ -910,7 +914,7 @@ def latin_words(parsed: ParsedQuery) -> set[str]:
     """English words of the free text that typo correction may look up."""
     words = set()
     for word in parsed.words:
-        for token in _word_tokens(word):
+        for token in word_tokens(word):
             if _LEXICON_WORD.fullmatch(token) and len(token) >= 4 and token not in STOPWORDS:
                 words.add(token)
     return words
@@ -937,7 +941,7 @@ def build_plan(
     plan = QueryPlan(corrections=dict(corrections))
     singles: list[TermGroup] = []
     for word in concept_words(parsed.words):
-        tokens = _word_tokens(word)
+        tokens = word_tokens(word)
         whole = normalize(word).strip()
         tag = tag_aliases.get(whole)
         concept = concept_named(whole)
@@ -966,7 +970,7 @@ def build_plan(
         if phrase:
             plan.phrases.append(phrase)
     for word in parsed.excluded_words:
-        for token in _word_tokens(word):
+        for token in word_tokens(word):
             if token not in STOPWORDS:
                 plan.excluded.append(quote_lexeme(token))
     for phrase_text in parsed.excluded_phrases:
@@ -1015,7 +1019,7 @@ def _unclaimed(alias: str) -> bool:
 @functools.lru_cache(maxsize=4096)
 def _name_lexemes(name: str) -> tuple[str, ...]:
     """The lexemes a document must hold to contain a concept name (all of them)."""
-    tokens = _word_tokens(name)
+    tokens = word_tokens(name)
     return tuple(t for t in tokens if t not in STOPWORDS) or tuple(tokens)
 
 

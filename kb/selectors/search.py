@@ -109,6 +109,9 @@ class SearchResults:
     # More posts match than the list holds (relevance ranks a bounded number of candidates; the
     # other orders stop at MAX_RESULTS): `count` is a lower bound.
     truncated: bool = False
+    # Nothing matched at all: tags to try instead (names like the words, else the busiest).
+    suggested_tags: list[str] = field(default_factory=list)
+    complete_count: int = 0  # results with every term of the query (all of them unless relaxed)
 
     @property
     def hits(self) -> list[SearchHit]:
@@ -123,11 +126,13 @@ class SearchResults:
         return [hit for hit in self.page.object_list if not hit.matches_all_terms]
 
     @property
+    def partial_count(self) -> int:
+        return self.count - self.complete_count
+
+    @property
     def none_complete(self) -> bool:
         """No post has every term of the query (the partial matches are all there is)."""
-        return (self.relaxed or self.fuzzy) and not any(
-            hit.matches_all_terms for hit in self.page.object_list
-        )
+        return (self.relaxed or self.fuzzy) and self.complete_count == 0
 
     @property
     def count(self) -> int:
@@ -161,7 +166,10 @@ def search(
     paginator = Paginator(ids, page_size)
     current = paginator.page(page) if strict_page else paginator.get_page(page)
     current.object_list = run.hits(list(current.object_list))
+    suggested = _suggested_tags(parsed) if not ids and parsed.has_text else []
     return SearchResults(
+        suggested_tags=suggested,
+        complete_count=len(run.complete_ids) if run.relaxed or run.fuzzy else len(ids),
         query=parsed.text,
         parsed=parsed,
         sort=sort,
@@ -606,6 +614,25 @@ def _tags_named(names: set[str]) -> tuple[dict[str, tuple[int, str]], dict[str, 
     return found, tag_aliases
 
 
+SUGGESTED_TAGS = 8
+
+
+def _suggested_tags(parsed: ParsedQuery) -> list[str]:
+    """Tags to try when a query finds nothing: those whose name or an alias looks most like its
+    words (pg_trgm word_similarity), then the tags with the most questions. One query."""
+    wanted = text.normalize(" ".join(parsed.words + parsed.phrases)).strip()[:100]
+    tag, alias = Tag._meta.db_table, TagAlias._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT t.name FROM {tag} t WHERE t.question_count > 0 ORDER BY "  # noqa: S608
+            "greatest(word_similarity(%s, t.name), (SELECT max(word_similarity(%s, a.name)) "
+            f"FROM {alias} a WHERE a.tag_id = t.id)) DESC NULLS LAST, t.question_count DESC, "
+            "t.name LIMIT %s",
+            [wanted, wanted, SUGGESTED_TAGS],
+        )
+        return [name for (name,) in cursor.fetchall()]
+
+
 def _corrections(words: set[str]) -> dict[str, str]:
     """Misspelt English words -> the closest word in the lexicon (one query). pg_trgm finds the
     candidates; the fewest edits (a swap counts once) picks one, then the trigram similarity.
@@ -675,6 +702,25 @@ def similar_question_list(*, viewer, title: str, limit: int = SIMILAR_LIMIT) -> 
             seen = {question.pk for question in found}
             found += [q for q in fuzzy.only(*SUMMARY_FIELDS)[: limit * 2] if q.pk not in seen]
     return found[:limit]
+
+
+def similar_tag_list(*, title: str, limit: int = SIMILAR_LIMIT) -> list[str]:
+    """Tags for a question being asked: those the title names (a tag's name or alias, or a
+    concept of the lexicon that has a tag: 注意力机制 -> attention), in the order the title
+    names them. One query (none for a title that names nothing)."""
+    parsed = ParsedQuery(text=title[: text.QUERY_MAX_LENGTH], words=title.split()[:30])
+    candidates = text.alias_candidates(parsed)
+    tags, _aliases = _tags_named(candidates)
+    if not tags:
+        return []
+    ordered = []
+    for word in text.concept_words(parsed.words):
+        for name in [text.normalize(word).strip(), *text.word_tokens(word)]:
+            concept = text.concept_named(name)
+            for candidate in (name, concept.tag if concept else ""):
+                if candidate in tags:
+                    ordered.append(tags[candidate][1])
+    return list(dict.fromkeys(ordered))[:limit]
 
 
 def related_question_list(
