@@ -39,7 +39,7 @@ MAX_PART_LENGTH = 6  # longest dictionary word looked for inside a Chinese compo
 QUERY_MAX_LENGTH = 200
 QUERY_MAX_GROUPS = 12
 MAX_ALTERNATIVES = 24  # ways one query word may match, its concept's names included
-CONCEPT_MAX_WORDS = 4  # longest run of query words looked up as one concept name
+CONCEPT_MAX_WORDS = 6  # longest run of query words looked up as one concept name
 SECTION_GAP = 1  # positions left between fields, so a phrase never spans title and body
 # Title and tag lexemes are stored a second time with this mark and no positions: `'^ rmsnorm'`.
 # A query for marked lexemes finds title and tag matches through the GIN index alone, where a

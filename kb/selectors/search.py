@@ -533,7 +533,7 @@ def _reranked_ids(
        partial matches those with more of the words (one vector test per word, relaxed only);
     2. every word in the title or the tags;
     3. more of the words in the title (the title names the concept: 注意力 finds a title with
-       "Attention");
+       "Attention"), rarer words among the candidates' titles counting more;
     4. ts_rank over the weighted vector, divided by the document's length (RANK_NORMALIZATION:
        one mention in a long answer is weak), then score and recency.
     One query; the ordering past ts_rank is done here."""
@@ -546,10 +546,15 @@ def _reranked_ids(
         rows_found = cursor.fetchall()
     complete_set = set(complete)
     matchers = [text.group_matcher(group) for group in plan.groups]
+    in_titles = {row[0]: [bool(row[3]) and matcher(row[3]) for matcher in matchers]
+                 for row in rows_found}  # fmt: skip
+    # A word in few of the candidates' titles says more than one in many (ViT的结构: "ViT" in
+    # one title outweighs 结构 in five): each word weighs 1 / the number of titles holding it.
+    holding = [sum(found[index] for found in in_titles.values()) for index in range(len(matchers))]
 
     def key(row):
-        pk, score, created_at, title, title_hit, rank, coverage = row
-        in_title = sum(matcher(title) for matcher in matchers) if title else 0
+        pk, score, created_at, _title, title_hit, rank, coverage = row
+        in_title = sum(1 / holding[index] for index, hit in enumerate(in_titles[pk]) if hit)
         return (pk in complete_set, coverage or 0, title_hit, in_title, rank, score, created_at,
                 pk)  # fmt: skip
 
