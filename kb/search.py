@@ -1159,7 +1159,7 @@ def snippet(raw: str, terms: Iterable[str], *, length: int = SNIPPET_LENGTH) -> 
             window = {term for s, _e, term in spans[index:] if s < span_start + length}
             if len(window) > best_count:
                 best_start, best_count = span_start, len(window)
-        start = _snap_start(raw, best_start, reach=length // 3)
+        start = _start_outside_math(raw, _snap_start(raw, best_start, reach=length // 3))
     else:
         start = 0
     end = _outside_math(raw, start, _snap_end(raw, start, length))
@@ -1210,7 +1210,17 @@ def _outside_math(raw: str, start: int, end: int) -> int:
     closing = raw.find("$", end)
     if closing != -1 and closing - end < SNIPPET_LENGTH // 2:
         return closing + 1
-    return opening if opening > start else end
+    if opening > start + SNIPPET_LENGTH // 3:
+        return opening
+    return closing + 1 if closing != -1 else len(raw)
+
+
+def _start_outside_math(raw: str, start: int) -> int:
+    """A start that is not inside a formula: its opening $ (formulas never span lines here)."""
+    line_start = raw.rfind("\n", 0, start) + 1
+    if raw.count("$", line_start, start) % 2:
+        return raw.rfind("$", line_start, start)
+    return start
 
 
 def has_match(raw: str, terms: Iterable[str]) -> bool:

@@ -126,6 +126,11 @@ class SearchResults:
         return [hit for hit in self.page.object_list if not hit.matches_all_terms]
 
     @property
+    def has_partial(self) -> bool:
+        """Some results lack some of the query's words."""
+        return (self.relaxed or self.fuzzy) and self.count > self.complete_count
+
+    @property
     def partial_count(self) -> int:
         return self.count - self.complete_count
 

@@ -386,3 +386,11 @@ def test_a_relaxed_plan_lets_the_parts_of_a_compound_stand_in():
     assert "'注意力'" not in plan.tsquery()
     assert "'注意力'" in plan.tsquery(relaxed=True) and plan.can_relax
     assert not build_plan(parse_query("光刻机")).can_relax  # 光刻 does not tile 光刻机
+
+
+def test_a_snippet_never_starts_inside_a_formula():
+    raw = (
+        "FlashAttention：分块计算 + 在线 softmax，不把 $n\\times n$ 注意力矩阵写回显存，结果精确。"
+    )
+    text = search.snippet(raw, {"注意力"}, length=60)
+    assert "$n\\times n$" in text and text.count("$") == 2
