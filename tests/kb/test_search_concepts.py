@@ -173,10 +173,14 @@ def test_the_page_lists_complete_matches_before_the_partial_heading(client):
     assert html.index(f"/questions/{both.pk}/") < heading < html.index(f"/questions/{partial.pk}/")
 
 
-def test_a_query_with_no_match_says_so_and_suggests_tags(client, api_client):
+def test_a_query_with_no_match_says_so_and_suggests_tags(
+    client, api_client, django_assert_max_num_queries
+):
     tag_upsert(name="rag", aliases=["检索增强生成"])
     question_make(title="RAG 的流程", body="检索。", tags=("rag",))
-    html = html_of(client.get("/search/", {"q": "红烧肉 菜谱"}))
+    # planner, tags, ranked ids, relaxed ids, fuzzy titles (2), suggested tags, savepoints
+    with django_assert_max_num_queries(10):
+        html = html_of(client.get("/search/", {"q": "红烧肉 菜谱"}))
     assert "没有与“红烧肉 菜谱”匹配的结果" in html and "试试这些标签" in html
     assert 'href="/tags/rag/"' in html
     body = api_search(api_client, "红烧肉 菜谱")
