@@ -34,7 +34,7 @@ from kb.selectors.questions import (
 )
 from kb.selectors.revisions import revision_list
 from kb.selectors.search import related_question_list
-from kb.selectors.tags import tag_get
+from kb.selectors.tags import tag_concept, tag_get
 from kb.selectors.tags import tag_list as tag_list_select
 from kb.selectors.users import user_directory
 from kb.selectors.votes import viewer_votes_attach
@@ -225,7 +225,13 @@ def tag_detail(request: HttpRequest, name: str) -> HttpResponse:
     return render(
         request,
         "kb/tag_detail.html",
-        {"tag": tag, "page": page, "tab": tab, "tabs": QUESTION_TABS},
+        {
+            "tag": tag,
+            "concept": tag_concept(tag=tag),
+            "page": page,
+            "tab": tab,
+            "tabs": QUESTION_TABS,
+        },
     )
 
 
