@@ -16,6 +16,7 @@ from accounts.models import ApiToken
 from accounts.services import token_create, token_revoke
 from kb import permissions as kb_permissions
 from kb.api_errors import error_body
+from kb.conditional import conditional_api
 from kb.diff import revision_diff
 from kb.filters import QuestionFilter
 from kb.models import Answer, Comment, Question, Revision, Tag
@@ -23,6 +24,13 @@ from kb.selectors.comments import comment_list
 from kb.selectors.questions import answer_list, question_get, question_list
 from kb.selectors.revisions import revision_list
 from kb.selectors.tags import tag_get, tag_list
+from kb.selectors.validators import (
+    answer_thread_validator,
+    question_page_validator,
+    tags_validator,
+    thread_validator,
+    user_validator,
+)
 from kb.serializers import (
     AnswerCreateSerializer,
     AnswerSerializer,
@@ -77,6 +85,19 @@ class QuestionListApi(generics.ListAPIView):
 
     def get_queryset(self):
         return question_list(viewer=self.request.user)
+
+    @conditional_api(lambda view, request: view.page_validator(request))
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)
+
+    def page_validator(self, request):
+        page = request.query_params.get("page", "1")
+        if not page.isdigit() or int(page) < 1:
+            return None  # the paginator answers 404
+        size = self.paginator.get_page_size(request)
+        questions = self.filter_queryset(self.get_queryset())
+        return question_page_validator(questions=questions, offset=(int(page) - 1) * size,
+                                       limit=size)  # fmt: skip
 
     @extend_schema(request=QuestionCreateSerializer, responses={201: QuestionDetailSerializer})
     def post(self, request):
@@ -140,8 +161,15 @@ def _edit_response(request, post: Question | Answer) -> Response:
     return Response({"status": state, "revision": revision_data})
 
 
+def _thread_of(view, request, pk: int, **kwargs):
+    if getattr(view, "post_model", Question) is Answer:
+        return answer_thread_validator(answer_id=pk)
+    return thread_validator(question_id=pk)
+
+
 class QuestionDetailApi(APIView):
     @extend_schema(responses=QuestionDetailSerializer)
+    @conditional_api(_thread_of)
     def get(self, request, pk: int):
         return Response(_question_detail_data(request, pk))
 
@@ -161,6 +189,10 @@ class QuestionAnswerListApi(generics.ListAPIView):
         self.question = _question_or_404(self.request, self.kwargs["pk"])
         return answer_list(viewer=self.request.user, question=self.question)
 
+    @conditional_api(_thread_of)
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)
+
     def get_serializer_context(self):
         context = super().get_serializer_context()
         if hasattr(self, "question"):
@@ -179,7 +211,10 @@ class QuestionAnswerListApi(generics.ListAPIView):
 
 
 class AnswerDetailApi(APIView):
+    post_model = Answer
+
     @extend_schema(responses=AnswerSerializer)
+    @conditional_api(_thread_of)
     def get(self, request, pk: int):
         answer = _answer_or_404(request, pk)
         return Response(AnswerSerializer(answer, context={"request": request}).data)
@@ -198,9 +233,14 @@ class TagListApi(generics.ListAPIView):
     def get_queryset(self):
         return tag_list(order=self.request.query_params.get("order", "popular"))
 
+    @conditional_api(lambda view, request: tags_validator())
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)
+
 
 class TagDetailApi(APIView):
     @extend_schema(responses=TagSerializer)
+    @conditional_api(lambda view, request, name: tags_validator())
     def get(self, request, name: str):
         try:
             tag = tag_get(name=name)
@@ -220,6 +260,7 @@ def _users_with_counts():
 
 class UserDetailApi(APIView):
     @extend_schema(responses=UserDetailSerializer)
+    @conditional_api(lambda view, request, username: user_validator(username=username))
     def get(self, request, username: str):
         user = get_object_or_404(_users_with_counts(), username=username, is_active=True)
         return Response(UserDetailSerializer(user).data)
@@ -253,6 +294,10 @@ class RevisionListApi(generics.ListAPIView):
         post = _post_or_404(self.request, self.post_model, self.kwargs["pk"])
         return revision_list(viewer=self.request.user, post=post)
 
+    @conditional_api(_thread_of)
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)
+
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
         context = {"numbers": _revision_numbers(page)}
@@ -265,6 +310,7 @@ class RevisionDetailApi(APIView):
     post_model: type[Question] | type[Answer] = Question
 
     @extend_schema(responses=RevisionSerializer)
+    @conditional_api(_thread_of)
     def get(self, request, pk: int, number: int):
         post = _post_or_404(request, self.post_model, pk)
         revision = get_object_or_404(revision_list(viewer=request.user, post=post), number=number)
@@ -282,6 +328,7 @@ class RevisionDiffApi(APIView):
                     OpenApiParameter("to", int, required=True)],
         responses={200: OpenApiTypes.OBJECT},
     )  # fmt: skip
+    @conditional_api(_thread_of)
     def get(self, request, pk: int):
         post = _post_or_404(request, self.post_model, pk)
         numbers = {}
@@ -386,6 +433,7 @@ class CommentListApi(APIView):
     post_model: type[Question] | type[Answer] = Question
 
     @extend_schema(responses=CommentListSerializer)
+    @conditional_api(_thread_of)
     def get(self, request, pk: int):
         post = _post_or_404(request, self.post_model, pk)
         comments = comment_list(viewer=request.user, post=post)
