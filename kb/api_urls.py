@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from kb.api_urls_moderation import urlpatterns as moderation_urlpatterns
 from kb.models import Answer
 from kb.views import api, api_votes
+from kb.views.api_changes import ChangeFeedApi
 from kb.views.api_dump import DumpApi
 from kb.views.api_search import SearchApi, SimilarQuestionApi
 
@@ -71,6 +72,7 @@ urlpatterns = [
     path("me/tokens/<int:token_id>/", api.MeTokenDetailApi.as_view(), name="me_token"),
     path("auth/token/", api.AuthTokenApi.as_view(), name="auth_token"),
     path("dump/", DumpApi.as_view(), name="dump"),
+    path("changes/", ChangeFeedApi.as_view(), name="changes"),
     path("search/", SearchApi.as_view(), name="search"),
     path("search/similar/", SimilarQuestionApi.as_view(), name="search_similar"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

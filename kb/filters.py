@@ -21,7 +21,8 @@ class StrictBooleanFilter(django_filters.ChoiceFilter):
 
 class QuestionFilter(django_filters.FilterSet):
     """`?tag=rag&author=alice&status=open&has_accepted=true&answered=false
-    &created_after=2025-01-01&created_before=…&updated_after=…&updated_before=…&ordering=-score`"""
+    &created_after=2025-01-01&created_before=…&updated_after=…&updated_before=…&updated_since=…
+    &ordering=-score`"""
 
     tag = django_filters.CharFilter(method="filter_tag", label="tag name or alias")
     author = django_filters.CharFilter(field_name="author__username", lookup_expr="iexact")
@@ -32,6 +33,10 @@ class QuestionFilter(django_filters.FilterSet):
     answered = StrictBooleanFilter(method="filter_answered")
     created = django_filters.IsoDateTimeFromToRangeFilter(field_name="created_at")
     updated = django_filters.IsoDateTimeFromToRangeFilter(field_name="last_activity_at")
+    updated_since = django_filters.IsoDateTimeFilter(
+        method="filter_updated_since",
+        label="edited or active at or after this time (ISO 8601)",
+    )
     ordering = django_filters.OrderingFilter(
         fields=["created_at", "last_activity_at", "score", "answer_count", "view_count", "id"]
     )
@@ -48,6 +53,9 @@ class QuestionFilter(django_filters.FilterSet):
             )
             queryset = queryset.filter(tags__in=matching.values("pk"))
         return queryset
+
+    def filter_updated_since(self, queryset, name, value):
+        return queryset.filter(Q(updated_at__gte=value) | Q(last_activity_at__gte=value))
 
     def filter_answered(self, queryset, name, value):
         # A method filter receives the raw choice ("true", "0", ...).

@@ -4,6 +4,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, permissions, status
@@ -178,6 +179,12 @@ class QuestionDetailApi(APIView):
         return _edit_response(request, _question_or_404(request, pk))
 
 
+UPDATED_SINCE = OpenApiParameter(
+    "updated_since", OpenApiTypes.DATETIME, description="Only answers edited since then."
+)
+
+
+@extend_schema(parameters=[UPDATED_SINCE])
 class QuestionAnswerListApi(generics.ListAPIView):
     """A question's answers: accepted first, then by score, then oldest first."""
 
@@ -187,7 +194,14 @@ class QuestionAnswerListApi(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Answer.objects.none()
         self.question = _question_or_404(self.request, self.kwargs["pk"])
-        return answer_list(viewer=self.request.user, question=self.question)
+        answers = answer_list(viewer=self.request.user, question=self.question)
+        since = self.request.query_params.get("updated_since")
+        if since is not None:
+            moment = parse_datetime(since)
+            if moment is None:
+                raise ApiValidationError({"updated_since": ["An ISO 8601 date and time."]})
+            answers = answers.filter(updated_at__gte=moment)
+        return answers
 
     @conditional_api(_thread_of)
     def get(self, request, *args, **kwargs):
