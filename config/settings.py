@@ -145,6 +145,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Mianjing <noreply@mia
 
 # --- Internationalisation: Chinese first, English under /en/ ---
 LANGUAGE_CODE = "zh-hans"
+# The site's public origin: the API's `url` and `html_url` links are built from it.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True

@@ -451,7 +451,9 @@ class CommentListApi(APIView):
     def get(self, request, pk: int):
         post = _post_or_404(request, self.post_model, pk)
         comments = comment_list(viewer=request.user, post=post)
-        return Response({"results": CommentSerializer(comments, many=True).data})
+        question_id = post.pk if isinstance(post, Question) else post.question_id
+        data = CommentSerializer(comments, many=True, context={"question_id": question_id}).data
+        return Response({"results": data})
 
     @extend_schema(request=CommentWriteSerializer, responses={201: CommentSerializer})
     def post(self, request, pk: int):
