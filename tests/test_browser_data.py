@@ -26,8 +26,6 @@ def test_data_page_offers_the_dump(browser, live_server, settings, tmp_path, wid
         assert page.locator(".data-hash").inner_text() == digest
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{prefix}/data/ overflows by {overflow}px at {width}px"
-        page.screenshot(path=f"/tmp/i16b/data{prefix.replace('/', '-')}-{width}.png",
-                        full_page=True)  # fmt: skip
         with page.expect_download() as download:
             page.click(".data-page a.button")
         assert download.value.suggested_filename == "mianjing-public.jsonl.gz"

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 from django.conf import settings
-
 from django.core.management.base import BaseCommand, CommandError
 
 from kb.dump import dump_lines
