@@ -6,6 +6,7 @@ from kb.models import Answer
 from kb.views import api, api_votes
 from kb.views.api_changes import ChangeFeedApi
 from kb.views.api_dump import DumpApi
+from kb.views.api_imports import AnswerVerifyApi, ImportApi, ImportUndoApi
 from kb.views.api_search import SearchApi, SimilarQuestionApi
 
 app_name = "api"
@@ -73,6 +74,9 @@ urlpatterns = [
     path("auth/token/", api.AuthTokenApi.as_view(), name="auth_token"),
     path("dump/", DumpApi.as_view(), name="dump"),
     path("changes/", ChangeFeedApi.as_view(), name="changes"),
+    path("imports/", ImportApi.as_view(), name="imports"),
+    path("imports/<int:pk>/undo/", ImportUndoApi.as_view(), name="import_undo"),
+    path("answers/<int:pk>/verify/", AnswerVerifyApi.as_view(), name="answer_verify"),
     path("search/", SearchApi.as_view(), name="search"),
     path("search/similar/", SimilarQuestionApi.as_view(), name="search_similar"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -134,12 +134,24 @@ class QuestionListSerializer(LinksMixin, ModelSerializer):
         return question.accepted_answer_id is not None
 
 
+class ProvenanceSerializer(serializers.Serializer):
+    """Where an imported answer came from."""
+
+    source_title = serializers.CharField()
+    source_url = serializers.CharField()
+    license = serializers.CharField()
+    imported_at = serializers.DateTimeField(source="created_at")
+    imported_by = serializers.CharField(source="actor.username")
+    import_id = serializers.IntegerField(source="pk")
+
+
 class AnswerSerializer(LinksMixin, ModelSerializer):
     author = UserSummarySerializer(read_only=True)
     is_accepted = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
     html_url = serializers.SerializerMethodField()
     links = staticmethod(links.answer_links)
+    provenance = ProvenanceSerializer(source="imported_from", read_only=True, allow_null=True)
 
     class Meta:
         model = Answer
@@ -154,6 +166,8 @@ class AnswerSerializer(LinksMixin, ModelSerializer):
             "score",
             "is_accepted",
             "is_deleted",
+            "verification",
+            "provenance",
             "revision_count",
             "created_at",
             "updated_at",

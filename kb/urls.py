@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 
 from kb.urls_moderation import urlpatterns as moderation_urlpatterns
-from kb.views import data, html, html_edit, html_votes
+from kb.views import data, html, html_edit, html_imports, html_votes
 from kb.views.search import search_page
 
 app_name = "kb"
@@ -41,5 +41,9 @@ urlpatterns = [
     path("data/", data.data_page, name="data"),
     path("data/<str:name>", data.data_file, name="data_file"),
     path("search/", search_page, name="search"),
+    path("import/", html_imports.import_page, name="import"),
+    path("imports/<int:pk>/", html_imports.import_detail, name="import_detail"),
+    path("imports/<int:pk>/undo/", html_imports.import_undo_view, name="import_undo"),
+    path("answers/<int:pk>/verify/", html_imports.answer_verify_view, name="answer_verify"),
 ]
 urlpatterns += moderation_urlpatterns

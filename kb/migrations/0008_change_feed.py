@@ -126,7 +126,7 @@ DROP FUNCTION kb_change_write(text, bigint[], text);
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('kb', '0006_question_unanswered'),
+        ('kb', '0007_answer_provenance'),
     ]
 
     operations = [
