@@ -41,6 +41,7 @@ class Target:
     path: str  # may contain {question_id} or {tag}: one path per sampled value
     goal_p50_ms: float | None = None
     viewer: str = ""  # "", "member" or "moderator": who is signed in (a session cookie)
+    conditional: bool = False  # send each path's ETag in If-None-Match: measures the 304 path
 
     def paths(self, sample: dict[str, list[str]]) -> list[str]:
         fields = [name for name in sample if "{" + name + "}" in self.path]
@@ -67,6 +68,18 @@ TARGETS = [
         "question-member", "Question page, signed in", "/questions/{question_id}/", viewer="member"
     ),  # fmt: skip
     Target("review-edits", "Suggested-edit queue", "/review/edits/", viewer="moderator"),
+    Target(
+        "api-detail-304",
+        "API question detail, If-None-Match (304)",
+        "/api/v1/questions/{question_id}/",
+        conditional=True,
+    ),
+    Target(
+        "question-304",
+        "Question page, If-None-Match (304)",
+        "/questions/{question_id}/",
+        conditional=True,
+    ),  # fmt: skip
 ]
 
 
@@ -352,6 +365,16 @@ def prime(base_url: str, paths: list[str], *, connections: int, headers: dict[st
         list(pool.map(fetch, paths))
 
 
+def etags_of(base_url: str, paths: list[str], headers: dict[str, str]) -> list[str]:
+    """The ETag each path is served with now (a conditional target then asks with it)."""
+    etags = []
+    for path in paths:
+        with _get(base_url + path, headers, 60) as response:
+            response.read()
+            etags.append(response.headers.get("ETag", ""))
+    return etags
+
+
 def check_paths(base_url: str, paths: list[str], headers: dict[str, str]) -> str | None:
     """None when the first paths answer 200, else what went wrong."""
     for path in paths[:3]:
@@ -532,6 +555,13 @@ def measure(options, bench_url: str, log: Callable[[str], None]) -> list[dict]:
                     "headers": headers,
                 }
                 prime(server.base_url, paths, connections=options.connections, headers=headers)
+                if target.conditional:
+                    # wrk's requests carry no User-Agent: count that visitor's views now and
+                    # write them, so no flush during the run changes a view count (an ETag).
+                    quiet = {**headers, "User-Agent": ""}
+                    prime(server.base_url, paths, connections=options.connections, headers=quiet)
+                    _manage("flush_view_counts", env=env)
+                    common["etags"] = etags_of(server.base_url, paths, quiet)
                 if options.warmup:
                     wrk.run(duration_seconds=options.warmup, **common)
                 result = wrk.run(duration_seconds=options.duration, **common)
