@@ -5,14 +5,26 @@ from datetime import date
 
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import ReputationEvent
 from kb.models import Question
-from kb.selectors.questions import question_list
+from kb.selectors.questions import QUESTION_TABS, question_list
 from kb.templatetags.kb_pages import question_url
 from notifications.models import (
     Bookmark,
@@ -98,7 +110,7 @@ def question_state(*, viewer, question: Question) -> QuestionState:
     if not viewer.is_authenticated:
         return QuestionState()
     state = (
-        User.objects.objects.filter(pk=viewer.pk)
+        User.objects.filter(pk=viewer.pk)
         .annotate(
             following=Exists(
                 QuestionFollow.objects.filter(user=OuterRef("pk"), question=question, active=True)
@@ -144,7 +156,7 @@ def tag_preferences_get(*, viewer) -> TagPreferences:
     if not viewer.is_authenticated:
         return TagPreferences()
     row = (
-        User.objects.objects.filter(pk=viewer.pk)
+        User.objects.filter(pk=viewer.pk)
         .annotate(
             watched=ArrayAgg(
                 "tag_preferences__tag__name",
@@ -197,12 +209,6 @@ def without_ignored(questions: QuerySet[Question], *, viewer) -> QuerySet[Questi
     return questions.exclude(Exists(tagged))
 
 
-def rows_mark(questions, preferences: TagPreferences) -> None:
-    """Set `watch_state` ("watched", "ignored" or "") on each listed question."""
-    for question in questions:
-        question.watch_state = preferences.state_of(getattr(question, "tag_names", ()))
-
-
 # --- Achievements -----------------------------------------------------------------------------
 
 
@@ -249,3 +255,39 @@ def achievement_groups(*, viewer, rows) -> list[AchievementGroup]:
     for group in groups:
         group.thread = threads.get(group.thread_id)
     return groups
+
+
+WATCHED_TAB = "watched"
+
+
+def home_question_list(*, viewer, tab: str | None):
+    """The home page's questions for `tab` (members also get "watched": their tags, fan-out on
+    read), without ignored tags when the member hides them, each row marked watched or ignored
+    for the template. Returns (questions, tab, tabs). Members pay one query for their tags."""
+    tabs = list(QUESTION_TABS)
+    if not viewer.is_authenticated:
+        tab = tab if tab in QUESTION_TABS else "newest"
+        return question_list(viewer=viewer, tab=tab), tab, tabs
+    tabs.append(WATCHED_TAB)
+    preferences = tag_preferences_get(viewer=viewer)
+    if tab == WATCHED_TAB:
+        questions = watched_question_list(viewer=viewer)
+    else:
+        tab = tab if tab in QUESTION_TABS else "newest"
+        questions = question_list(viewer=viewer, tab=tab)
+    if preferences.hide_ignored and preferences.ignored:
+        questions = without_ignored(questions, viewer=viewer)
+    return rows_marked(questions, preferences), tab, tabs
+
+
+def rows_marked(questions: QuerySet[Question], preferences: TagPreferences) -> QuerySet[Question]:
+    """Annotate `watch_state` ("watched", "ignored" or "") from the rows' tag names, in SQL for
+    the shown rows only."""
+    if not preferences.watched and not preferences.ignored:
+        return questions
+    whens = []
+    if preferences.watched:
+        whens.append(When(tag_names__overlap=sorted(preferences.watched), then=Value("watched")))
+    if preferences.ignored:
+        whens.append(When(tag_names__overlap=sorted(preferences.ignored), then=Value("ignored")))
+    return questions.annotate(watch_state=Case(*whens, default=Value(""), output_field=CharField()))
