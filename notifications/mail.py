@@ -8,6 +8,7 @@ have sent, but never sends a row twice. A mail the backend refuses (an SMTP erro
 rows in a new transaction, so the next run tries again.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -25,6 +26,7 @@ from django.utils.translation import gettext as _
 from notifications.models import Notification, NotificationSettings
 from notifications.selectors import notification_url
 
+logger = logging.getLogger(__name__)
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"
 MAIL_WINDOW = timedelta(days=2)  # older unmailed rows are not mailed any more
 DIGEST_EVERY = timedelta(days=1)
@@ -149,6 +151,7 @@ def notifications_send(*, now=None) -> int:
     """Send every mail that is due; returns how many were sent."""
     now = now or timezone.now()
     sent = 0
+    failures: list[Exception] = []
     connection = get_connection()
     for due in _due_members(now):
         claimed = _claim(due, now)
@@ -163,9 +166,20 @@ def notifications_send(*, now=None) -> int:
         message.connection = connection
         try:
             message.send()
-        except Exception:
-            # Not sent: give the rows back for the next run, then let the error be seen.
+        except Exception as error:
+            # Not sent: give the rows back to the next run; go on with the other members.
             Notification.objects.filter(pk__in=[n.pk for n in rows]).update(mailed_at=None)
-            raise
+            logger.exception("mail to member %s failed", user.pk)
+            failures.append(error)
+            continue
         sent += 1
+    if failures:
+        raise MailFailed(sent=sent, failures=len(failures))
     return sent
+
+
+class MailFailed(Exception):
+    def __init__(self, *, sent: int, failures: int):
+        super().__init__(f"sent {sent} mails; {failures} failed and will be retried")
+        self.sent = sent
+        self.failures = failures

@@ -1,6 +1,6 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from notifications.mail import notifications_send
+from notifications.mail import MailFailed, notifications_send
 
 
 class Command(BaseCommand):
@@ -10,6 +10,9 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        sent = notifications_send()
+        try:
+            sent = notifications_send()
+        except MailFailed as error:
+            raise CommandError(str(error)) from error
         if options["verbosity"] > 1 or sent:
             self.stdout.write(f"sent {sent} mails")
