@@ -27,3 +27,12 @@ class NotificationSettingsForm(forms.Form):
     @staticmethod
     def names(value: str) -> list[str]:
         return [n for n in value.replace(",", " ").replace("，", " ").split() if n]
+
+
+class ModeratorMessageForm(forms.Form):
+    text = forms.CharField(
+        label=_("Message"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 500}),
+        help_text=_("The member reads it in their inbox; it is kept in the moderation log."),
+    )

@@ -15,6 +15,7 @@ urlpatterns = [
     path("questions/<int:pk>/follow/", views.question_follow, name="question_follow"),
     path("questions/<int:pk>/bookmark/", views.question_bookmark, name="question_bookmark"),
     path("tags/<str:name>/watch/", views.tag_preference, name="tag_preference"),
+    path("users/<str:username>/message/", views.moderator_message, name="moderator_message"),
     path("feeds/questions/", feeds.NewestQuestionsFeed(), name="feed_questions"),
     path("feeds/questions/<int:pk>/", feeds.QuestionFeed(), name="feed_question"),
     path("feeds/tags/<str:name>/", feeds.TagFeed(), name="feed_tag"),

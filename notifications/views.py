@@ -2,22 +2,24 @@
 the one-click unsubscribe. Thin: each calls one service or selector."""
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from kb import permissions
 from kb.models import Question, Tag
 from kb.selectors.tags import tag_get
 from kb.templatetags.kb_pages import question_url
 from notifications import selectors, services
-from notifications.forms import NotificationSettingsForm
+from notifications.forms import ModeratorMessageForm, NotificationSettingsForm
 from notifications.mail import unsubscribe_token_read
 from notifications.models import Notification, NotificationSettings
 
@@ -173,3 +175,25 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     except (ValidationError, PermissionDenied):
         return render(request, "notifications/unsubscribe.html", {"state": "used"}, status=410)
     return render(request, "notifications/unsubscribe.html", {"state": "done"})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def moderator_message(request: HttpRequest, username: str) -> HttpResponse:
+    """A moderator writes to a member; it arrives in their inbox."""
+    member = get_object_or_404(get_user_model(), username=username)
+    refusal = permissions.moderator_message_refusal(request.user, member)
+    if refusal:
+        raise PermissionDenied(refusal)
+    form = ModeratorMessageForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.notification_moderator_message(
+                actor=request.user, recipient=member, text=form.cleaned_data["text"]
+            )
+        except ValidationError as error:
+            form.add_error("text", error.messages)
+        else:
+            messages.success(request, _("Your message is in their inbox."))
+            return redirect("kb:user_detail", username=member.username)
+    return render(request, "notifications/moderator_message.html", {"form": form, "member": member})

@@ -41,3 +41,12 @@ def tag_watch_controls(context, tag) -> dict:
 @register.simple_tag
 def notification_link(notification) -> str:
     return selectors.notification_url(notification)
+
+
+@register.inclusion_tag("notifications/includes/_moderator_message_link.html", takes_context=True)
+def moderator_message_link(context, member) -> dict:
+    from kb.permissions import moderator_message_refusal
+
+    viewer = context["request"].user
+    show = viewer.is_authenticated and moderator_message_refusal(viewer, member) is None
+    return {"show": show, "member": member}

@@ -272,3 +272,38 @@ def test_pages_read_in_english_too(client):
     client.force_login(question.author)
     page = client.get("/en/inbox/").content.decode()
     assert "Mark all read" in page and "answered" in page
+
+
+@pytest.mark.parametrize(("who", "status"), [("anonymous", 302), ("member", 403), ("self", 403)])
+def test_only_moderators_open_the_moderator_message_page(client, who, status):
+    target = UserFactory()
+    if who == "member":
+        client.force_login(UserFactory())
+    elif who == "self":
+        moderator = moderator_create()
+        client.force_login(moderator)
+        target = moderator
+    assert client.get(f"/users/{target.username}/message/").status_code == status
+    assert client.post(f"/users/{target.username}/message/", {"text": "hi"}).status_code == status
+    assert not Notification.objects.exists()
+
+
+def test_a_moderator_writes_to_a_member_from_their_page(client, django_assert_num_queries):
+    moderator, member = moderator_create(), UserFactory()
+    client.force_login(moderator)
+    assert (
+        f"/users/{member.username}/message/"
+        in client.get(f"/users/{member.username}/").content.decode()
+    )
+    response = client.post(f"/users/{member.username}/message/", {"text": ""})
+    assert response.status_code == 200 and not Notification.objects.exists()
+    response = client.post(f"/users/{member.username}/message/", {"text": "请勿灌水。"})
+    assert response.status_code == 302
+    item = Notification.objects.get(recipient=member)
+    assert (item.kind, item.text, item.actor_id) == (
+        "moderator_message",
+        "请勿灌水。",
+        moderator.pk,
+    )
+    with django_assert_num_queries(5):  # session, user, member, moderator check, unread count
+        client.get(f"/users/{member.username}/message/")
