@@ -116,8 +116,8 @@ def _claim(due: Due, now) -> tuple[list[Notification], object] | None:
 def mail_build(*, user, version: int, rows: list[Notification], digest: bool):
     """The mail for `rows`, in the member's language, with a signed unsubscribe link."""
     token = unsubscribe_token(user_id=user.pk, version=version)
-    unsubscribe_url = absolute(reverse("notifications:unsubscribe", kwargs={"token": token}))
     with translation.override(_language_of(user)):
+        unsubscribe_url = absolute(reverse("notifications:unsubscribe", kwargs={"token": token}))
         items = [{"notification": n, "url": absolute(notification_url(n))} for n in rows]
         context = {
             "user": user,

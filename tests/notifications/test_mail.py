@@ -87,6 +87,8 @@ def test_mail_is_in_the_members_language():
     assert "new inbox items" in by_recipient[english.email].subject
     assert "new inbox items" not in by_recipient[chinese.email].subject
     assert "answered" in by_recipient[english.email].body
+    assert "/en/unsubscribe/" in by_recipient[english.email].body  # links in their language too
+    assert "/en/" not in by_recipient[chinese.email].body
 
 
 def test_every_mail_has_a_signed_one_click_unsubscribe(client):
