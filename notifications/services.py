@@ -362,6 +362,13 @@ def notification_flags_resolved(*, actor, target, flags: list[Flag], decision: s
             answer=answer, comment=comment, text=note)  # fmt: skip
 
 
+def notification_flags_corrected(*, actor, post: Question | Answer, flag_ids: list[int]) -> None:
+    """Inaccurate/outdated flags counted helpful because someone corrected the post."""
+    flags = list(Flag.objects.filter(pk__in=flag_ids).only("pk", "user_id"))
+    notification_flags_resolved(actor=actor, target=post, flags=flags,
+                                decision=Flag.Status.HELPFUL)  # fmt: skip
+
+
 @transaction.atomic
 def notification_moderator_message(*, actor, recipient, text: str) -> Notification:
     """A moderator writes to a member: the message arrives in their inbox (and is logged)."""

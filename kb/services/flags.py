@@ -210,4 +210,5 @@ def flags_mark_corrected(*, actor, post: Question | Answer) -> int:
             is_public=False,
             details={"flags": ids},
         )
+        notify.notification_flags_corrected(actor=actor, post=post, flag_ids=ids)
     return len(ids)

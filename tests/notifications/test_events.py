@@ -157,6 +157,20 @@ def test_flaggers_hear_whether_their_flag_was_helpful(decision, kind):
     assert (row.kind, row.answer_id, row.text) == (kind, answer.pk, "已处理")
 
 
+def test_flaggers_hear_when_an_edit_corrected_the_flagged_post():
+    question = question_make()
+    answer = answer_make(question=question)
+    flagger = member()
+    flag_create(actor=flagger, target=answer, reason="outdated")
+    post_edit(actor=answer.author, post=answer, base_revision=1, body=answer.body + "\n\n已更新。")
+    row = Notification.objects.get(recipient=flagger)
+    assert (row.kind, row.actor_id, row.answer_id) == (
+        Kind.FLAG_HELPFUL,
+        answer.author.pk,
+        answer.pk,
+    )
+
+
 def test_a_moderator_message_and_a_suspension_reach_the_member():
     moderator, target = moderator_create(), UserFactory()
     notification_moderator_message(actor=moderator, recipient=target, text="请注意礼貌。")
