@@ -82,6 +82,7 @@ class QuestionForm(forms.Form):
             {
                 "data-similar-url": reverse_lazy("api:search_similar"),
                 "data-similar-heading": _("Similar questions (yours may already be answered)"),
+                "data-similar-tags-heading": _("Suggested tags:"),
             }
         )
 

@@ -90,6 +90,9 @@ def _approve(*, actor, revision: Revision, post: Question | Answer, note: str = 
     notify.notification_post_edited(
         actor=revision.author, post=post, revision=revision, reviewer=actor
     )
+    from kb.services.imports import answer_mark_verified
+
+    answer_mark_verified(actor=actor, answer=post)  # an approved edit verifies an import
 
 
 @transaction.atomic
@@ -127,6 +130,7 @@ def edit_review(
     if decision == "improve":
         suggestion = PostContent(title=revision.title, body=revision.body, tags=list(revision.tags))
         improved = validated_content(
+            actor,
             post,
             PostContent(
                 title=suggestion.title if title is None else title,

@@ -22,6 +22,7 @@ from kb.search import (
     TAGS,
     TITLE,
     assemble_document,
+    dictionary_latin_words,
     plain_text,
     segment_section,
 )
@@ -174,6 +175,7 @@ def search_reindex(
         ids = list(Question.objects.order_by("pk").values_list("pk", flat=True))
     else:
         ids = stale_question_ids()
+    search_words_add(words=dictionary_latin_words())  # known English terms, for typo correction
     batches = [ids[start : start + batch_size] for start in range(0, len(ids), batch_size)]
     pool = None
     if processes > 1 and len(batches) > 1:

@@ -16,6 +16,7 @@ from kb.selectors.search import (
     SORTS,
     search,
     similar_question_list,
+    similar_tag_list,
 )
 from kb.templatetags.kb_pages import question_url
 
@@ -41,6 +42,15 @@ class SearchHitSerializer(serializers.Serializer):
     score = serializers.IntegerField()
     url = serializers.CharField(source="api_url", help_text="This question or answer in the API.")
     html_url = serializers.CharField(source="url", help_text="Its page on the site.")
+    matches_all_terms = serializers.BooleanField(
+        help_text="True when the post has every word of the query; false for a partial match "
+        "(listed after the complete ones, with the words it lacks in missing_terms) and for a "
+        "question found only by a similar title."
+    )
+    missing_terms = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The query's words this partial match lacks (empty when it has them all).",
+    )
 
 
 class SearchResponseSerializer(serializers.Serializer):
@@ -54,7 +64,13 @@ class SearchResponseSerializer(serializers.Serializer):
     corrections = serializers.DictField(
         child=serializers.CharField(), help_text="Misspelt words and what was searched instead."
     )
-    relaxed = serializers.BooleanField(help_text="Not every word was found in the same post.")
+    relaxed = serializers.BooleanField(
+        help_text="Too few posts have every word: posts with some of them were added (each "
+        "result says whether it matched every term)."
+    )
+    suggested_tags = serializers.ListField(
+        child=serializers.CharField(), help_text="When nothing matched: tags to try instead."
+    )
     results = SearchHitSerializer(many=True)
 
 
@@ -79,6 +95,11 @@ class SimilarQuestionSerializer(serializers.Serializer):
 
 class SimilarResponseSerializer(serializers.Serializer):
     results = SimilarQuestionSerializer(many=True)
+    tags = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Tags the title names, directly or through the concept lexicon (注意力机制: "
+        "attention), for the ask form to suggest.",
+    )
 
 
 class SearchApi(APIView):
@@ -121,6 +142,7 @@ class SearchApi(APIView):
                 "previous": previous_url,
                 "corrections": results.corrections,
                 "relaxed": results.relaxed,
+                "suggested_tags": results.suggested_tags,
                 "results": SearchHitSerializer(results.hits, many=True).data,
             }
         )
@@ -139,4 +161,7 @@ class SimilarQuestionApi(APIView):
     def get(self, request):
         title = request.query_params.get("title", "")[:SIMILAR_TITLE_MAX_LENGTH].strip()
         questions = similar_question_list(viewer=request.user, title=title) if title else []
-        return Response({"results": SimilarQuestionSerializer(questions, many=True).data})
+        tags = similar_tag_list(title=title) if title else []
+        return Response(
+            {"results": SimilarQuestionSerializer(questions, many=True).data, "tags": tags}
+        )

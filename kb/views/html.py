@@ -17,6 +17,7 @@ from kb.permissions import (
     can_comment,
     can_edit,
     can_edit_directly,
+    can_verify,
     is_moderator,
     post_is_locked,
 )
@@ -33,7 +34,7 @@ from kb.selectors.questions import (
 )
 from kb.selectors.revisions import revision_list
 from kb.selectors.search import related_question_list
-from kb.selectors.tags import tag_get
+from kb.selectors.tags import tag_concept, tag_get
 from kb.selectors.tags import tag_list as tag_list_select
 from kb.selectors.users import user_directory
 from kb.selectors.votes import viewer_votes_attach
@@ -114,6 +115,8 @@ def question_page(
             post.question = question  # the permission checks below read it: no query per answer
         key = _comment_key(post)
         post.viewer_can_edit = can_edit(viewer, post)
+        if isinstance(post, Answer):
+            post.viewer_can_verify = can_verify(viewer, post)
         post.viewer_can_comment = can_comment(viewer, post)
         post.comment_list = comments["question" if isinstance(post, Question) else "answer"].get(
             post.pk, []
@@ -223,7 +226,13 @@ def tag_detail(request: HttpRequest, name: str) -> HttpResponse:
     return render(
         request,
         "kb/tag_detail.html",
-        {"tag": tag, "page": page, "tab": tab, "tabs": QUESTION_TABS},
+        {
+            "tag": tag,
+            "concept": tag_concept(tag=tag),
+            "page": page,
+            "tab": tab,
+            "tabs": QUESTION_TABS,
+        },
     )
 
 

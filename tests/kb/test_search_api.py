@@ -293,7 +293,7 @@ def test_similar_questions_for_a_new_title(api_client, django_assert_max_num_que
 def test_similar_questions_with_nothing_to_go_on_is_an_empty_list(api_client, params):
     question_make(title="RAG 的流程")
     response = api_client.get("/api/v1/search/similar/", params)
-    assert response.status_code == 200 and response.json() == {"results": []}
+    assert response.status_code == 200 and response.json() == {"results": [], "tags": []}
 
 
 # ---------- The page ----------
@@ -334,7 +334,7 @@ def test_a_list_cut_short_says_its_count_is_a_lower_bound(client, api_client, mo
     question_make(title="LoRA 的秩怎么选")
     assert api_search(api_client, "lora") | {"results": None} == {
         "count": 1, "count_is_exact": True, "next": None, "previous": None, "corrections": {},
-        "relaxed": False, "results": None}  # fmt: skip
+        "relaxed": False, "suggested_tags": [], "results": None}  # fmt: skip
 
 
 def test_search_page_and_api_give_the_same_results(client, api_client):
