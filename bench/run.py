@@ -43,6 +43,7 @@ class Target:
     # "", "member", "member-unread" (with unread inbox items and watched tags) or "moderator":
     # who is signed in (a session cookie)
     viewer: str = ""
+    conditional: bool = False  # send each path's ETag in If-None-Match: measures the 304 path
 
     def paths(self, sample: dict[str, list[str]]) -> list[str]:
         fields = [name for name in sample if "{" + name + "}" in self.path]
@@ -77,6 +78,18 @@ TARGETS = [
     ),
     Target("inbox", "Inbox", "/inbox/", viewer="member-unread"),
     Target("home-watched", "Home page, my tags tab", "/?tab=watched", viewer="member-unread"),
+    Target(
+        "api-detail-304",
+        "API question detail, If-None-Match (304)",
+        "/api/v1/questions/{question_id}/",
+        conditional=True,
+    ),
+    Target(
+        "question-304",
+        "Question page, If-None-Match (304)",
+        "/questions/{question_id}/",
+        conditional=True,
+    ),  # fmt: skip
 ]
 
 
@@ -395,6 +408,16 @@ def prime(base_url: str, paths: list[str], *, connections: int, headers: dict[st
         list(pool.map(fetch, paths))
 
 
+def etags_of(base_url: str, paths: list[str], headers: dict[str, str]) -> list[str]:
+    """The ETag each path is served with now (a conditional target then asks with it)."""
+    etags = []
+    for path in paths:
+        with _get(base_url + path, headers, 60) as response:
+            response.read()
+            etags.append(response.headers.get("ETag", ""))
+    return etags
+
+
 def check_paths(base_url: str, paths: list[str], headers: dict[str, str]) -> str | None:
     """None when the first paths answer 200, else what went wrong."""
     for path in paths[:3]:
@@ -575,6 +598,13 @@ def measure(options, bench_url: str, log: Callable[[str], None]) -> list[dict]:
                     "headers": headers,
                 }
                 prime(server.base_url, paths, connections=options.connections, headers=headers)
+                if target.conditional:
+                    # wrk's requests carry no User-Agent: count that visitor's views now and
+                    # write them, so no flush during the run changes a view count (an ETag).
+                    quiet = {**headers, "User-Agent": ""}
+                    prime(server.base_url, paths, connections=options.connections, headers=quiet)
+                    _manage("flush_view_counts", env=env)
+                    common["etags"] = etags_of(server.base_url, paths, quiet)
                 if options.warmup:
                     wrk.run(duration_seconds=options.warmup, **common)
                 result = wrk.run(duration_seconds=options.duration, **common)

@@ -165,6 +165,12 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- Internationalisation: Chinese first, English under /en/ ---
 LANGUAGE_CODE = "zh-hans"
+# The site's public origin: the API's `url` and `html_url` links are built from it.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The gzipped public dump the /data/ page offers: `manage.py export_kb --public --gzip` (cron).
+PUBLIC_DUMP_PATH = Path(
+    os.environ.get("PUBLIC_DUMP_PATH", DATA_DIR / "dumps" / "mianjing-public.jsonl.gz")
+)
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from kb.api_urls_moderation import urlpatterns as moderation_urlpatterns
 from kb.models import Answer
 from kb.views import api, api_votes
+from kb.views.api_changes import ChangeFeedApi
 from kb.views.api_dump import DumpApi
 from kb.views.api_imports import AnswerVerifyApi, ImportApi, ImportUndoApi
 from kb.views.api_search import SearchApi, SimilarQuestionApi
@@ -72,6 +73,7 @@ urlpatterns = [
     path("me/tokens/<int:token_id>/", api.MeTokenDetailApi.as_view(), name="me_token"),
     path("auth/token/", api.AuthTokenApi.as_view(), name="auth_token"),
     path("dump/", DumpApi.as_view(), name="dump"),
+    path("changes/", ChangeFeedApi.as_view(), name="changes"),
     path("imports/", ImportApi.as_view(), name="imports"),
     path("imports/<int:pk>/undo/", ImportUndoApi.as_view(), name="import_undo"),
     path("answers/<int:pk>/verify/", AnswerVerifyApi.as_view(), name="answer_verify"),

@@ -312,8 +312,26 @@ def dump_lines(
 
 
 def _records(record_type: RecordType, *, public: bool, with_credentials: bool) -> Iterator[str]:
+    for record in _record_dicts(record_type, public=public, with_credentials=with_credentials):
+        yield _json_line(record)
+
+
+def public_records(name: str, pks: Iterable[int]) -> dict[int, dict]:
+    """The public dump's records of one type for these ids, by id; an id the public dump leaves
+    out is missing (the change feed serves it as a tombstone)."""
+    records = _record_dicts(
+        RECORD_TYPES_BY_NAME[name], public=True, with_credentials=False, pks=list(pks)
+    )
+    return {record["id"]: record for record in records}
+
+
+def _record_dicts(
+    record_type: RecordType, *, public: bool, with_credentials: bool, pks: list[int] | None = None
+) -> Iterator[dict]:
     keys = record_type.keys(public=public)
     queryset = record_type.model._base_manager.order_by("pk")
+    if pks is not None:
+        queryset = queryset.filter(pk__in=pks)
     overrides: dict[str, Expression] = {}
     if public:
         queryset, overrides = _public_rows(record_type.name, queryset)
@@ -333,7 +351,7 @@ def _records(record_type: RecordType, *, public: bool, with_credentials: bool) -
         for column, value in row.items():
             key = column.removeprefix("dump_")
             record[key] = format_timestamp(value) if isinstance(value, datetime) else value
-        yield _json_line(record)
+        yield record
 
 
 # --- Import ---------------------------------------------------------------------------------

@@ -49,6 +49,10 @@ class BoundedIsoDateTimeFromToRangeFilter(django_filters.RangeFilter):
     field_class = BoundedIsoDateTimeRangeField
 
 
+class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = BoundedIsoDateTimeField
+
+
 class TagListField(forms.CharField):
     """Comma-separated tag names or aliases: at most MAX_TAGS (like a post), each a tag name's
     length at most."""
@@ -91,7 +95,8 @@ class StrictBooleanFilter(django_filters.ChoiceFilter):
 
 class QuestionFilter(django_filters.FilterSet):
     """`?tag=rag&author=alice&status=open&has_accepted=true&answered=false
-    &created_after=2025-01-01&created_before=…&updated_after=…&updated_before=…&ordering=-score`"""
+    &created_after=2025-01-01&created_before=…&updated_after=…&updated_before=…&updated_since=…
+    &ordering=-score`"""
 
     tag = TagListFilter(method="filter_tag", label="tag names or aliases, comma-separated (≤ 5)")
     author = django_filters.CharFilter(field_name="author__username", lookup_expr="iexact")
@@ -102,6 +107,10 @@ class QuestionFilter(django_filters.FilterSet):
     answered = StrictBooleanFilter(method="filter_answered")
     created = BoundedIsoDateTimeFromToRangeFilter(field_name="created_at")
     updated = BoundedIsoDateTimeFromToRangeFilter(field_name="last_activity_at")
+    updated_since = BoundedIsoDateTimeFilter(
+        method="filter_updated_since",
+        label="edited or active at or after this time (ISO 8601)",
+    )
     ordering = django_filters.OrderingFilter(
         fields=["created_at", "last_activity_at", "score", "answer_count", "view_count", "id"]
     )
@@ -135,6 +144,9 @@ class QuestionFilter(django_filters.FilterSet):
                 Exists(tags.filter(lname=tag_name)) | Exists(aliases.filter(lname=tag_name))
             )
         return queryset.filter(pk__in=carrying)
+
+    def filter_updated_since(self, queryset, name, value):
+        return queryset.filter(Q(updated_at__gte=value) | Q(last_activity_at__gte=value))
 
     def filter_answered(self, queryset, name, value):
         # A method filter receives the raw choice ("true", "0", ...).

@@ -631,3 +631,23 @@ class SearchWord(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+
+class Change(models.Model):
+    """One change to a question, answer, comment or tag, for GET /api/v1/changes/ (the feed
+    mirrors replay). Rows are written by database triggers (migration 0007_change_feed) in the
+    writing transaction, so no write path can forget one; `xid` is that transaction's id, which
+    lets the feed serve only what every earlier transaction has finished (docs/api.md)."""
+
+    id = models.BigAutoField(primary_key=True)
+    xid = models.BigIntegerField()
+    kind = models.CharField(max_length=10)
+    object_id = models.BigIntegerField()
+    action = models.CharField(max_length=10)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["xid", "id"], name="change_cursor")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id} {self.action}"

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
+from kb.links import absolute, question_links
 from kb.search import QUERY_MAX_LENGTH
 from kb.selectors.search import (
     MAX_PAGE_SIZE,
@@ -18,7 +19,6 @@ from kb.selectors.search import (
     similar_question_list,
     similar_tag_list,
 )
-from kb.templatetags.kb_pages import question_url
 
 SIMILAR_TITLE_MAX_LENGTH = 300
 
@@ -40,8 +40,8 @@ class SearchHitSerializer(serializers.Serializer):
     title_html = serializers.CharField(help_text="The title, escaped, matches in <mark>.")
     snippet = serializers.CharField(help_text="Escaped HTML: a passage with matches in <mark>.")
     score = serializers.IntegerField()
-    url = serializers.CharField(source="api_url", help_text="This question or answer in the API.")
-    html_url = serializers.CharField(source="url", help_text="Its page on the site.")
+    url = serializers.SerializerMethodField(help_text="This question or answer in the API.")
+    html_url = serializers.SerializerMethodField(help_text="Its page on the site.")
     matches_all_terms = serializers.BooleanField(
         help_text="True when the post has every word of the query; false for a partial match "
         "(listed after the complete ones, with the words it lacks in missing_terms) and for a "
@@ -51,6 +51,12 @@ class SearchHitSerializer(serializers.Serializer):
         child=serializers.CharField(),
         help_text="The query's words this partial match lacks (empty when it has them all).",
     )
+
+    def get_url(self, hit) -> str:
+        return absolute(hit.api_url)
+
+    def get_html_url(self, hit) -> str:
+        return absolute(hit.url)
 
 
 class SearchResponseSerializer(serializers.Serializer):
@@ -87,10 +93,10 @@ class SimilarQuestionSerializer(serializers.Serializer):
         return question.accepted_answer_id is not None
 
     def get_url(self, question) -> str:
-        return f"/api/v1/questions/{question.pk}/"
+        return question_links(question)[0]
 
     def get_html_url(self, question) -> str:
-        return question_url(question)
+        return question_links(question)[1]
 
 
 class SimilarResponseSerializer(serializers.Serializer):

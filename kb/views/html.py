@@ -10,6 +10,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
 from kb import markdown
+from kb.conditional import apply_validators, not_modified_or_none
 from kb.forms import AnswerForm, CommentForm, RollbackForm
 from kb.models import Answer, Question, Revision, Tag
 from kb.permissions import (
@@ -37,6 +38,7 @@ from kb.selectors.search import related_question_list
 from kb.selectors.tags import tag_concept, tag_get
 from kb.selectors.tags import tag_list as tag_list_select
 from kb.selectors.users import user_directory
+from kb.selectors.validators import thread_validator
 from kb.selectors.votes import viewer_votes_attach
 from kb.services.comments import comment_is_editable
 from kb.services.views import question_view_record, visitor_key
@@ -82,12 +84,22 @@ def _question_or_404(request: HttpRequest, pk: int) -> Question:
 
 @require_safe
 def question_detail(request: HttpRequest, pk: int, slug: str | None = None) -> HttpResponse:
+    # Anonymous readers get ETag/Last-Modified and a 304 before anything is read but the
+    # thread's validator (members' pages show their own votes and controls).
+    validator = thread_validator(question_id=int(pk)) if not request.user.is_authenticated else None
+    not_modified, etag = not_modified_or_none(request, validator, variant="html")
+    if not_modified is not None:
+        question_view_record(question_id=int(pk), visitor=visitor_key(request))
+        return not_modified
     question = _question_or_404(request, int(pk))
     canonical_slug = question_slug(question.title)
     if slug is not None and slug != canonical_slug:
         return redirect(question_url(question), permanent=True)
     question_view_record(question_id=question.pk, visitor=visitor_key(request))
-    return question_page(request, question)
+    response = question_page(request, question)
+    if etag is not None:
+        apply_validators(response, etag, validator)
+    return response
 
 
 def _comment_key(post: Question | Answer) -> str:

@@ -21,7 +21,9 @@
     results.forEach(function (question) {
       var item = document.createElement("li");
       var link = document.createElement("a");
-      link.href = question.html_url;
+      // html_url is absolute (SITE_URL); link within the site the page came from
+      var address = new URL(question.html_url, window.location.href);
+      link.href = address.pathname + address.search + address.hash;
       link.target = "_blank";
       link.rel = "noopener";
       link.textContent = question.title;

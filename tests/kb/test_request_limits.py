@@ -169,6 +169,18 @@ def test_created_after_outside_postgres_range_is_a_400(client, value, status):
         assert "created" in api_error(response, 400)["fields"]
 
 
+@pytest.mark.parametrize(
+    ("value", "status"),
+    [("2025-01-01T00:00:00%2B15:59", 200), ("2025-01-01T00:00:00%2B16:00", 400),
+     ("0001-01-01T00:00:00%2B01:00", 400), ("2025-13-01", 400)],
+)  # fmt: skip
+def test_updated_since_outside_postgres_range_is_a_400(client, value, status):
+    response = client.get(f"/api/v1/questions/?updated_since={value}")
+    assert response.status_code == status, response.content
+    if status == 400:
+        assert "updated_since" in api_error(response, 400)["fields"]
+
+
 def nested(depth: int) -> str:
     return "[" * depth + "]" * depth
 
