@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "csp",
     "accounts",
     "kb",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -82,6 +83,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notifications.context_processors.inbox",
             ],
         },
     },
@@ -158,6 +160,8 @@ if EMAIL_HOST:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Mianjing <noreply@mianjing.local>")
+# Absolute links in e-mail (no request to build them from).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- Internationalisation: Chinese first, English under /en/ ---
 LANGUAGE_CODE = "zh-hans"

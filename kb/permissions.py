@@ -342,6 +342,36 @@ def can_edit(user, post: Question | Answer) -> bool:
     return not (post_is_deleted(post) or question.is_deleted or post_is_locked(post))
 
 
+# --- Follows, bookmarks, inbox (notifications/) ---------------------------------------------
+
+
+def follow_refusal(user, question: Question) -> str | None:
+    """Why `user` may not follow or bookmark `question`, or None: members, on questions they can
+    see that are not deleted (views answer a refusal for a hidden or deleted question with 404)."""
+    if not user.is_authenticated or not user.is_active:
+        return _("Log in to follow questions.")
+    if question.is_deleted or not can_view(user, question):
+        return _("No such question.")
+    return None
+
+
+def can_follow(user, question: Question) -> bool:
+    return follow_refusal(user, question) is None
+
+
+def can_read_notification(user, notification) -> bool:
+    """An inbox is its recipient's alone (moderators included)."""
+    return user.is_authenticated and notification.recipient_id == user.pk
+
+
+def moderator_message_refusal(user, recipient) -> str | None:
+    if not can_moderate(user):
+        return _("Only moderators can send moderator messages.")
+    if recipient.pk == user.pk:
+        return _("You cannot send a moderator message to yourself.")
+    return None
+
+
 # --- Article imports (kb/services/imports.py) ----------------------------------------------
 
 

@@ -13,6 +13,7 @@ from kb.rules import rule
 from kb.services.rate_limits import answer_rate_check
 from kb.services.revisions import answer_count_refresh, revision_append
 from kb.services.validation import validate_body
+from notifications import services as notify
 
 _TAG = re.compile(r"<[^>]+>")
 
@@ -72,4 +73,5 @@ def answer_create(
         post=answer, author=actor, body=body, summary=summary, status=Revision.Status.APPROVED
     )
     answer_count_refresh(question_id=question.pk)
+    notify.notification_answer_posted(actor=actor, answer=answer)
     return answer

@@ -19,6 +19,7 @@ from kb import permissions
 from kb.models import CloseVote, Question
 from kb.rules import rule
 from kb.services.moderation import moderation_log
+from notifications import services as notify
 
 Kind = CloseVote.Kind
 Reason = Question.CloseReason
@@ -127,6 +128,7 @@ def question_close(*, actor, question: Question, reason: str, duplicate_of=None)
             "voters": [v.user.username for v in votes],
         },
     )
+    notify.notification_question_closed(actor=actor, question=question)
     return CloseResult(question=question, decided=True, votes=0, needed=needed)
 
 
@@ -159,4 +161,5 @@ def question_reopen(*, actor, question: Question) -> CloseResult:
         target=question,
         details={**before, "voters": [v.user.username for v in votes]},
     )
+    notify.notification_question_reopened(actor=actor, question=question)
     return CloseResult(question=question, decided=True, votes=0, needed=needed)

@@ -12,6 +12,7 @@ from kb import markdown, permissions
 from kb.models import Answer, Comment, CommentRevision, ModerationAction, Question
 from kb.rules import rule
 from kb.services.validation import clean_text, unsafe_markup
+from notifications import services as notify
 
 COMMENT_MAX_LENGTH = 600
 
@@ -51,6 +52,7 @@ def comment_create(*, actor, post: Question | Answer, body: str) -> Comment:
     )
     CommentRevision.objects.create(comment=comment, number=1, body=body, author=actor)
     Question.objects.filter(pk=_parent_question(post).pk).update(last_activity_at=timezone.now())
+    notify.notification_comment_posted(actor=actor, comment=comment, post=post)
     return comment
 
 

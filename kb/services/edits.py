@@ -13,6 +13,7 @@ from kb.models import Answer, Question, Revision
 from kb.services.questions import validate_question
 from kb.services.revisions import newest_approved, revision_append
 from kb.services.validation import validate_body
+from notifications import services as notify
 
 SUMMARY_MAX_LENGTH = 300
 
@@ -223,6 +224,7 @@ def _after_direct_edit(*, actor, post: Question | Answer, revision: Revision) ->
 
     suggestion_supersede(actor=actor, post=post, by=revision)
     flags_mark_corrected(actor=actor, post=post)
+    notify.notification_post_edited(actor=actor, post=post, revision=revision)
     if post.author_id != actor.pk:  # another member's direct edit verifies an imported answer
         from kb.services.imports import answer_mark_verified
 

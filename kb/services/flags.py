@@ -27,6 +27,7 @@ from kb.rules import rule
 from kb.services.moderation import clean_reason, moderation_log, post_locked_row, post_remove
 from kb.services.rate_limits import RateLimited
 from kb.services.reputation import day_start, next_day_start, users_lock
+from notifications import services as notify
 
 Reason = Flag.Reason
 SPAM_LIKE = (Reason.SPAM, Reason.RUDE)
@@ -156,6 +157,9 @@ def flags_resolve(*, actor, target: Target, decision: str, note: str = "") -> Fl
         is_public=False,
         details={"flags": [f.pk for f in flags], "reasons": reasons},
     )
+    notify.notification_flags_resolved(
+        actor=actor, target=target, flags=flags, decision=decision, note=note
+    )
     removed = False
     if decision == Flag.Status.HELPFUL and set(reasons) & set(SPAM_LIKE) and not target.is_deleted:
         removed = True
@@ -201,4 +205,5 @@ def flags_mark_corrected(*, actor, post: Question | Answer) -> int:
             is_public=False,
             details={"flags": ids},
         )
+        notify.notification_flags_corrected(actor=actor, post=post, flag_ids=ids)
     return len(ids)

@@ -36,6 +36,7 @@ from kb.services import reputation
 from kb.services.revisions import answer_count_refresh, tags_recount
 from kb.services.search_index import search_index_post
 from kb.services.validation import clean_text
+from notifications import services as notify
 
 User = get_user_model()
 
@@ -411,6 +412,7 @@ def user_suspend(*, actor, user, days: int, reason: str):
         is_public=False,
         details={"days": days, "until": user.suspended_until.isoformat()},
     )
+    notify.notification_moderator_message_write(actor=actor, recipient=user, text=reason)
     return user
 
 

@@ -8,6 +8,7 @@ from kb.services.rate_limits import question_rate_check
 from kb.services.revisions import revision_append
 from kb.services.tags import tags_resolve
 from kb.services.validation import validate_body, validate_title
+from notifications import services as notify
 
 
 def validate_question(
@@ -57,4 +58,5 @@ def question_create(
         summary=summary,
         status=Revision.Status.APPROVED,
     )
+    notify.notification_question_asked(actor=actor, question=question)
     return question

@@ -33,6 +33,7 @@ from kb.services.flags import flags_mark_corrected
 from kb.services.moderation import clean_reason, moderation_log, post_locked_row
 from kb.services.reputation import reputation_edit_approved
 from kb.services.revisions import revision_append, revision_make_current
+from notifications import services as notify
 
 Decision = ReviewVote.Decision
 DECISIONS = ("approve", "reject", "improve")
@@ -86,6 +87,9 @@ def _approve(*, actor, revision: Revision, post: Question | Answer, note: str = 
     revision_make_current(post=post, revision=revision)
     reputation_edit_approved(revision=revision)
     flags_mark_corrected(actor=actor, post=post)
+    notify.notification_post_edited(
+        actor=revision.author, post=post, revision=revision, reviewer=actor
+    )
     from kb.services.imports import answer_mark_verified
 
     answer_mark_verified(actor=actor, answer=post)  # an approved edit verifies an import
@@ -168,6 +172,9 @@ def edit_review(
             target_user=revision.author,
             details={"revision": revision.number, "improvement": improvement.number},
         )
+        notify.notification_edit_reviewed(
+            actor=actor, post=post, revision=revision, outcome="improved"
+        )
         return ReviewResult(
             revision=revision, outcome="approved", improvement=improvement, **counts
         )
@@ -179,6 +186,9 @@ def edit_review(
             target=post,
             target_user=revision.author,
             details={"revision": revision.number, **counts},
+        )
+        notify.notification_edit_reviewed(
+            actor=actor, post=post, revision=revision, outcome="approved"
         )
         return ReviewResult(revision=revision, outcome="approved", **counts)
     if decision == "reject" and (alone or rejections >= needed):
@@ -195,6 +205,9 @@ def edit_review(
             target_user=revision.author,
             reason=revision.review_note,
             details={"revision": revision.number, **counts},
+        )
+        notify.notification_edit_reviewed(
+            actor=actor, post=post, revision=revision, outcome="rejected"
         )
         return ReviewResult(revision=revision, outcome="rejected", **counts)
     moderation_log(

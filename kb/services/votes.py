@@ -28,6 +28,7 @@ from kb import permissions
 from kb.models import Answer, Question, Vote
 from kb.rules import rule
 from kb.services import reputation
+from notifications import services as notify
 
 VOTE_VALUES = (Vote.Value.UP, Vote.Value.DOWN)
 
@@ -185,6 +186,7 @@ def answer_accept(*, actor, answer: Answer) -> Question:
     question.save(update_fields=["accepted_answer"])
     reputation.accept_events_write(question=question, answer=answer, accepter=actor)
     reputation.reputation_refresh(user_ids=users)
+    notify.notification_answer_accepted(actor=actor, answer=answer)
     return question
 
 

@@ -43,6 +43,7 @@ from kb.selectors.votes import viewer_votes_attach
 from kb.services.comments import comment_is_editable
 from kb.services.views import question_view_record, visitor_key
 from kb.templatetags.kb_pages import question_slug, question_url
+from notifications.selectors import home_question_list
 
 QUESTIONS_PER_PAGE = 30
 USERS_PER_PAGE = 36
@@ -65,12 +66,12 @@ def _tab(request: HttpRequest) -> str:
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    tab = _tab(request)
-    page = _page(request, question_list(viewer=request.user, tab=tab), per_page=QUESTIONS_PER_PAGE)
+    questions, tab, tabs = home_question_list(viewer=request.user, tab=request.GET.get("tab"))
+    page = _page(request, questions, per_page=QUESTIONS_PER_PAGE)
     return render(
         request,
         "kb/question_list.html",
-        {"page": page, "tab": tab, "tabs": QUESTION_TABS},
+        {"page": page, "tab": tab, "tabs": tabs},
     )
 
 

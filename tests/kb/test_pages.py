@@ -326,9 +326,10 @@ def test_question_page_query_count_is_fixed_whatever_the_answers(
         client.force_login(viewer)
     # question + author + tag names, answers + authors, comments + authors, related questions;
     # a member: + session, user, the viewer's votes on the page (one query), moderator group
-    # check, pending suggested edits on the page; anonymous: + the ETag's validator (one query
-    # that lets a repeat visit answer 304, kb.conditional)
-    queries = 9 if logged_in else 5
+    # check, pending suggested edits on the page, the follow/bookmark state, the unread count;
+    # anonymous: + the ETag's validator (one query that lets a repeat visit answer 304,
+    # kb.conditional)
+    queries = 11 if logged_in else 5
     # ranking the related questions when they are not cached: a savepoint and its release, the
     # planner settings, the ranking
     uncached = queries + 4
@@ -355,13 +356,13 @@ def test_question_page_query_count_for_a_logged_in_member(client, user, django_a
         answer_make(question=question)
     client.force_login(user)
     # + session, user, viewer's votes, moderator group check, pending suggested edits on the page;
-    # the related questions are cached after the first request
+    # follow/bookmark state, unread count; the related questions are cached after the first request
     assert client.get(f"/questions/{question.pk}/").status_code == 200
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(11):
         assert client.get(f"/questions/{question.pk}/").status_code == 200
     for _ in range(25):
         answer_make(question=question)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(11):
         assert client.get(f"/questions/{question.pk}/").status_code == 200
 
 
