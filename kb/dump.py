@@ -77,6 +77,13 @@ def _words(text: str) -> tuple[str, ...]:
 
 
 POST_FIELDS = "body body_html renderer_version"
+# A question's interview fields (kb.interview), on question and revision records. Added within
+# version 1: a reader that does not know them may ignore them, and a dump without them imports.
+INTERVIEW_FIELDS = "difficulty short_answer key_points common_mistakes follow_ups"
+OPTIONAL_FIELDS = {
+    "question": set(INTERVIEW_FIELDS.split()),
+    "revision": set(INTERVIEW_FIELDS.split()),
+}
 
 RECORD_TYPES: tuple[RecordType, ...] = (
     RecordType(
@@ -107,7 +114,7 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         fields=_words(
             f"id title {POST_FIELDS} author_id status close_reason duplicate_of_id protected "
             "locked_until accepted_answer_id score answer_count view_count revision_count "
-            "created_at updated_at last_activity_at"
+            f"created_at updated_at last_activity_at {INTERVIEW_FIELDS}"
         ),
         name_lists=("tags",),
     ),
@@ -124,7 +131,8 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         Revision,
         fields=_words(
             "id question_id answer_id number title body tags author_id summary base_revision_id "
-            "rollback_of_id status reviewer_id reviewed_at review_note created_at"
+            "rollback_of_id status reviewer_id reviewed_at review_note created_at "
+            f"{INTERVIEW_FIELDS}"
         ),
     ),
     RecordType(
@@ -392,6 +400,8 @@ def _check_value(model_field: models.Field, value):
             _check_text(item)
     elif isinstance(model_field, models.JSONField) and _contains_nul(value):
         raise ValueError("contains a NUL character, which Postgres cannot store")
+    if model_field.name == "follow_ups" and not _follow_ups_well_formed(value):
+        raise ValueError('must be a list of {"text": string, "question_id": id or null}')
     if model_field.choices and not (value == "" and model_field.blank):
         allowed = [choice for choice, _label in model_field.flatchoices]
         if value not in allowed:
@@ -414,6 +424,16 @@ def _contains_nul(value) -> bool:
     if isinstance(value, list):
         return any(_contains_nul(item) for item in value)
     return False
+
+
+def _follow_ups_well_formed(value) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(item, dict)
+        and set(item) == {"text", "question_id"}
+        and isinstance(item["text"], str)
+        and (item["question_id"] is None or type(item["question_id"]) is int)
+        for item in value
+    )
 
 
 def _check_names(value) -> list[str]:
@@ -473,7 +493,7 @@ class _Loader:
     ) -> tuple[models.Model, dict[str, list[str]]]:
         expected = set(record_type.fields) | set(record_type.name_lists) | {"type"}
         optional = {"password"} if record_type.name == "user" else set()
-        missing = sorted(expected - record.keys())
+        missing = sorted(expected - record.keys() - OPTIONAL_FIELDS.get(record_type.name, set()))
         unknown = sorted(record.keys() - expected - optional)
         if missing or unknown:
             problems = []
@@ -487,6 +507,8 @@ class _Loader:
         values = {}
         meta = record_type.model._meta
         for attname in record_type.fields:
+            if attname not in record:  # an optional field: the model's default
+                continue
             model_field = meta.get_field(attname)  # get_field knows "author_id" too
             try:
                 values[attname] = _check_value(model_field, record[attname])
