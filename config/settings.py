@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "axes",
     "accounts",
     "kb",
+    "practice",
 ]
 
 MIDDLEWARE = [
@@ -79,6 +80,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "practice.context_processors.practice_due",
             ],
         },
     },

@@ -3,12 +3,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
+    path("api/v1/practice/", include("practice.api_urls")),
     path("api/v1/", include("kb.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("practice/", include("practice.urls")),
     path("", include("kb.urls")),
     prefix_default_language=False,
 )
