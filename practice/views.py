@@ -79,7 +79,7 @@ def practice_page(request: HttpRequest) -> HttpResponse:
             "pick": pick,
             "question": pick.question,
             "filters": filters,
-            "query": _query(filters),
+            "filter_query": _query(filters),
             "difficulty_choices": DIFFICULTY_CHOICES,
             "grades": [(g.value, g.name.lower(), g.label) for g in Grade],
             "local_mode": not request.user.is_authenticated,
@@ -190,7 +190,7 @@ def sheet_page(request: HttpRequest) -> HttpResponse:
             "seed": seed,
             "sheet_max": SHEET_MAX,
             "difficulty_choices": DIFFICULTY_CHOICES,
-            "query": _query(filters),
+            "filter_query": _query(filters),
             "tag_choices": practice_tag_choices(selected=filters["tags"]),
         },
     )
