@@ -2,10 +2,13 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.views import language_choose
+
 urlpatterns = [
     path("api/v1/practice/", include("practice.api_urls")),
     path("api/v1/", include("kb.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("language/<str:language>/", language_choose, name="language_choose"),
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),

@@ -30,7 +30,11 @@
     fetch(importUrl, {
       method: "POST",
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": token ? token.value : "" },
+      headers: {
+        "Content-Type": "application/json",
+        "X-CSRFToken": token ? token.value : "",
+        "Accept-Language": document.documentElement.lang || "zh-Hans",
+      },
       body: JSON.stringify({ cards: cards }),
     }).then(function (response) {
       if (response.ok) {

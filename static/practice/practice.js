@@ -10,6 +10,8 @@
   var reveal = document.getElementById("practice-reveal");
   var form = root.querySelector("[data-grade-form]");
   var local = root.getAttribute("data-mode") === "local";
+  // The API answers in the language asked for: the page's, not the browser's.
+  var LANGUAGE = document.documentElement.lang || "zh-Hans";
 
   function typing(target) {
     return target && (target.tagName === "TEXTAREA" || target.tagName === "INPUT" ||
@@ -78,6 +80,7 @@
     params.set("seen", lists.seen.join(","));
     return fetch(root.getAttribute("data-next-url") + "?" + params.toString(), {
       credentials: "same-origin",
+      headers: { "Accept-Language": LANGUAGE },
     }).then(function (response) { return response.json(); }).then(function (body) {
       var target = new URLSearchParams(query);
       if (lists.due.length) target.set("due", lists.due.join(","));
@@ -112,7 +115,8 @@
     fetch(root.getAttribute("data-schedule-url"), {
       method: "POST",
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": token },
+      headers: { "Content-Type": "application/json", "X-CSRFToken": token,
+        "Accept-Language": LANGUAGE },
       body: JSON.stringify({ card: memory, grade: grade }),
     }).then(function (response) {
       if (!response.ok) throw new Error("schedule " + response.status);
