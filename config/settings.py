@@ -281,4 +281,5 @@ MIANJING = {
     "PRIVILEGE_REVIEW_EDITS": 500,
     "PRIVILEGE_EDIT_DIRECTLY": 1000,
     "PRIVILEGE_CLOSE_VOTE": 1500,
+    "PRIVILEGE_IMPORT": 2000,  # import interview-notes articles (kb.services.imports)
 }

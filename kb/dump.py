@@ -27,6 +27,7 @@ from django.utils import timezone
 from accounts.models import ReputationEvent, User
 from kb.models import (
     Answer,
+    ArticleImport,
     Comment,
     CommentRevision,
     Flag,
@@ -80,11 +81,6 @@ POST_FIELDS = "body body_html renderer_version"
 # A question's interview fields (kb.interview), on question and revision records. Added within
 # version 1: a reader that does not know them may ignore them, and a dump without them imports.
 INTERVIEW_FIELDS = "difficulty short_answer key_points common_mistakes follow_ups"
-OPTIONAL_FIELDS = {
-    "question": set(INTERVIEW_FIELDS.split()),
-    "revision": set(INTERVIEW_FIELDS.split()),
-}
-
 RECORD_TYPES: tuple[RecordType, ...] = (
     RecordType(
         "user",
@@ -119,11 +115,20 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         name_lists=("tags",),
     ),
     RecordType(
+        "article_import",
+        ArticleImport,
+        fields=_words(
+            "id actor_id source_title source_url license source_name encoding content_hash "
+            "question_ids answer_ids created_at undone_at undone_by_id"
+        ),
+    ),
+    RecordType(
         "answer",
         Answer,
         fields=_words(
             f"id question_id author_id {POST_FIELDS} score is_deleted locked_until "
-            "revision_count created_at updated_at"
+            "revision_count created_at updated_at verification imported_from_id verified_by_id "
+            "verified_at"
         ),
     ),
     RecordType(
@@ -179,6 +184,14 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         in_public_dump=False,
     ),
 )
+# Fields a reader accepts missing: a password (a dump without credentials) and what version 1
+# files written before imports existed lack (an answer's verification and provenance).
+OPTIONAL_FIELDS = {
+    "user": {"password"},
+    "answer": {"verification", "imported_from_id", "verified_by_id", "verified_at"},
+    "question": set(INTERVIEW_FIELDS.split()),
+    "revision": set(INTERVIEW_FIELDS.split()),
+}
 RECORD_TYPES_BY_NAME = {record_type.name: record_type for record_type in RECORD_TYPES}
 DUMPED_MODELS = [record_type.model for record_type in RECORD_TYPES]
 
@@ -492,8 +505,8 @@ class _Loader:
         self, line_number: int, record_type: RecordType, record: dict
     ) -> tuple[models.Model, dict[str, list[str]]]:
         expected = set(record_type.fields) | set(record_type.name_lists) | {"type"}
-        optional = {"password"} if record_type.name == "user" else set()
-        missing = sorted(expected - record.keys() - OPTIONAL_FIELDS.get(record_type.name, set()))
+        optional = OPTIONAL_FIELDS.get(record_type.name, set())
+        missing = sorted(expected - record.keys() - optional)
         unknown = sorted(record.keys() - expected - optional)
         if missing or unknown:
             problems = []
@@ -507,7 +520,7 @@ class _Loader:
         values = {}
         meta = record_type.model._meta
         for attname in record_type.fields:
-            if attname not in record:  # an optional field: the model's default
+            if attname not in record:  # an optional field (checked above): the model's default
                 continue
             model_field = meta.get_field(attname)  # get_field knows "author_id" too
             try:

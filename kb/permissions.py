@@ -198,3 +198,32 @@ def can_practise(user) -> bool:
 def can_practise_question(user, question: Question) -> bool:
     """A question can be practised when the viewer may see it and it is not deleted."""
     return not question.is_deleted and can_view(user, question)
+
+
+# --- Article imports (kb/services/imports.py) ----------------------------------------------
+
+
+def can_import(user) -> bool:
+    """Import an article of interview notes: moderators and members with the import privilege."""
+    return is_active_member(user) and privileges.has_privilege(user, privileges.IMPORT_ARTICLES)
+
+
+def can_undo_import(user, article_import) -> bool:
+    """Undo a whole import: the member who imported it, or a moderator; once."""
+    if not is_active_member(user) or article_import.undone_at is not None:
+        return False
+    return article_import.actor_id == user.pk or is_moderator(user)
+
+
+def answer_is_unverified(answer: Answer) -> bool:
+    return answer.verification == Answer.Verification.UNVERIFIED
+
+
+def can_verify(user, answer: Answer) -> bool:
+    """Mark an imported answer verified: members with the review privilege (moderators too), on
+    an unverified answer that is not deleted; never the member who imported it."""
+    if not is_active_member(user) or not answer_is_unverified(answer) or answer.is_deleted:
+        return False
+    if answer.author_id == user.pk and not is_moderator(user):
+        return False
+    return privileges.has_privilege(user, privileges.REVIEW_EDITS)

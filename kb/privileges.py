@@ -19,6 +19,7 @@ REVIEW_EDITS = "review_edits"
 EDIT_DIRECTLY = "edit_directly"
 CLOSE_VOTE = "close_vote"
 MODERATE = "moderate"
+IMPORT_ARTICLES = "import_articles"
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ PRIVILEGES: tuple[Privilege, ...] = (
     Privilege(REVIEW_EDITS, _("Review suggested edits"), "PRIVILEGE_REVIEW_EDITS"),
     Privilege(EDIT_DIRECTLY, _("Edit others' posts directly"), "PRIVILEGE_EDIT_DIRECTLY"),
     Privilege(CLOSE_VOTE, _("Vote to close and reopen"), "PRIVILEGE_CLOSE_VOTE"),
+    Privilege(IMPORT_ARTICLES, _("Import articles of interview notes"), "PRIVILEGE_IMPORT"),
     Privilege(MODERATE, _("Moderator tools"), None),
 )
 _BY_CODE = {privilege.code: privilege for privilege in PRIVILEGES}

@@ -177,6 +177,25 @@ def correction_queue(*, viewer) -> QuerySet:
     )
 
 
+def unverified_answer_list(*, viewer) -> QuerySet[Answer]:
+    """Imported answers waiting to be verified, oldest first: part of the correction queue, for
+    those who may see it."""
+    if not permissions.can_see_corrections(viewer):
+        return Answer.objects.none()
+    return (
+        Answer.objects.filter(
+            verification=Answer.Verification.UNVERIFIED,
+            is_deleted=False,
+            question__in=Question.objects.visible_to(viewer)
+            .exclude(status=Question.Status.DELETED)
+            .values("pk"),
+        )
+        .select_related("question", "imported_from")
+        .defer("body", "body_html", "question__body", "question__body_html")
+        .order_by("created_at", "pk")
+    )
+
+
 # --- The audit log and timelines ------------------------------------------------------------
 
 

@@ -247,6 +247,10 @@ def _after_direct_edit(*, actor, post: Question | Answer, revision: Revision) ->
 
     suggestion_supersede(actor=actor, post=post, by=revision)
     flags_mark_corrected(actor=actor, post=post)
+    if post.author_id != actor.pk:  # another member's direct edit verifies an imported answer
+        from kb.services.imports import answer_mark_verified
+
+        answer_mark_verified(actor=actor, answer=post)
 
 
 @transaction.atomic

@@ -70,6 +70,9 @@ ACTIONS = {
     "user_suspend": gettext_lazy("member suspended"),
     "user_unsuspend": gettext_lazy("suspension lifted"),
     "reputation_grant": gettext_lazy("reputation granted"),
+    "article_import": gettext_lazy("article imported"),
+    "article_import_undo": gettext_lazy("article import undone"),
+    "answer_verify": gettext_lazy("imported answer verified"),
 }
 
 

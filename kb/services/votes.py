@@ -174,6 +174,8 @@ def answer_accept(*, actor, answer: Answer) -> Question:
         raise PermissionDenied(refusal)
     if answer.is_deleted:
         raise PermissionDenied(_("This answer is deleted."))
+    if permissions.answer_is_unverified(answer):
+        raise PermissionDenied(_("An imported answer must be verified before it is accepted."))
     if question.accepted_answer_id == answer.pk:
         return question
     previous_id = question.accepted_answer_id

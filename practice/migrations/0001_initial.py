@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('kb', '0007_question_interview_fields'),
+        ('kb', '0008_question_interview_fields'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

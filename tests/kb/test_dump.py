@@ -15,6 +15,7 @@ from kb.dump import DUMPED_MODELS, RECORD_TYPES, database_contents, dump_lines
 from kb.interview import FollowUp, Interview
 from kb.models import (
     Answer,
+    ArticleImport,
     Flag,
     ModerationAction,
     Question,
@@ -116,6 +117,18 @@ def populated():
     ModerationAction.objects.create(
         actor=moderator, action="user_warn", target_user=reader, reason="请礼貌", is_public=False
     )
+    imported = answer_create(actor=moderator, question=question, body="导入的回答：两者等价。")
+    provenance = ArticleImport.objects.create(
+        actor=moderator,
+        source_title="面经合集",
+        source_url="https://blog.example.com/1",
+        license="CC BY-SA 4.0",
+        content_hash="0" * 64,
+        answer_ids=[imported.pk],
+    )
+    Answer.objects.filter(pk=imported.pk).update(
+        verification="unverified", imported_from=provenance
+    )
     event = ReputationEvent.objects.create(
         user=author, kind="question_upvoted", amount=10, question=question, vote=vote
     )
@@ -195,6 +208,26 @@ def test_a_dump_without_interview_fields_imports_with_them_empty(populated, tmp_
     import_file(tmp_path / "older.jsonl")
     question = Question.objects.get(pk=populated["question"].pk)
     assert (question.difficulty, question.key_points, question.follow_ups) == ("", [], [])
+
+
+def test_a_dump_written_before_imports_existed_still_loads(populated, tmp_path):
+    """Answers without verification and provenance fields (and no article_import records) load
+    as verified answers without provenance."""
+    lines = export(tmp_path / "new.jsonl")
+    old = [lines[0]]
+    for line in lines[1:]:
+        record = json.loads(line)
+        if record["type"] == "article_import":
+            continue
+        if record["type"] == "answer":
+            for key in ("verification", "imported_from_id", "verified_by_id", "verified_at"):
+                del record[key]
+        old.append(json.dumps(record, ensure_ascii=False) + "\n")
+    (tmp_path / "old.jsonl").write_text("".join(old), encoding="utf-8")
+    wipe_database()
+    import_file(tmp_path / "old.jsonl")
+    assert set(Answer.objects.values_list("verification", flat=True)) == {"verified"}
+    assert not Answer.objects.filter(imported_from__isnull=False).exists()
 
 
 def test_import_keeps_ids_timestamps_and_relations(populated, tmp_path):
@@ -486,7 +519,7 @@ def test_api_dump_is_json_lines_without_private_data(populated, api_client):
     for record in lines[1:]:
         by_type.setdefault(record["type"], []).append(record)
     assert set(by_type) == {"user", "tag", "question", "answer", "revision", "comment",
-                            "comment_revision", "moderation_action"}  # fmt: skip
+                            "comment_revision", "moderation_action", "article_import"}  # fmt: skip
     assert set(by_type["user"][0]) == {"type", "id", "username", "display_name", "bio",
                                        "reputation", "is_system", "date_joined"}  # fmt: skip
     text = json.dumps(lines, ensure_ascii=False)

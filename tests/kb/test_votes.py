@@ -488,7 +488,7 @@ def test_me_lists_privileges(api_client):
     api_client.force_authenticate(member(125))
     me = api_client.get("/api/v1/me/").json()
     assert _granted(me) == {"upvote", "comment", "downvote"}
-    assert [p["reputation"] for p in me["privileges"]] == [15, 50, 125, 500, 1000, 1500, None]
+    assert [p["reputation"] for p in me["privileges"]] == [15, 50, 125, 500, 1000, 1500, 2000, None]
     first = me["privileges"][0]
     assert first["code"] == "upvote" and first["granted"] and first["label"]
 

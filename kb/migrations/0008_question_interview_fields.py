@@ -32,7 +32,7 @@ WITHOUT_INTERVIEW = FUNCTION % {"new": "", "old": ""}
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("kb", "0006_question_unanswered"),
+        ("kb", "0007_answer_provenance"),
     ]
 
     operations = [
