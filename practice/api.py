@@ -201,11 +201,11 @@ class PracticeScheduleApi(APIView):
         return Response(MemorySerializer(memory).data)
 
 
-class ImportInputSerializer(serializers.Serializer):
+class PracticeImportInputSerializer(serializers.Serializer):
     cards = serializers.ListField(child=serializers.JSONField(), max_length=2000)
 
 
-class ImportResultSerializer(serializers.Serializer):
+class PracticeImportResultSerializer(serializers.Serializer):
     imported = serializers.IntegerField()
     kept = serializers.IntegerField()
 
@@ -215,11 +215,11 @@ class PracticeImportApi(APIView):
 
     permission_classes = [CanPractise]
 
-    @extend_schema(request=ImportInputSerializer, responses=ImportResultSerializer)
+    @extend_schema(request=PracticeImportInputSerializer, responses=PracticeImportResultSerializer)
     def post(self, request):
-        data = ImportInputSerializer(data=request.data)
+        data = PracticeImportInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = practice_import(
             actor=request.user, cards=data.validated_data["cards"], now=timezone.now()
         )
-        return Response(ImportResultSerializer(result).data)
+        return Response(PracticeImportResultSerializer(result).data)
