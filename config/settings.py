@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "accounts",
     "kb",
     "notifications",
+    "practice",
 ]
 
 MIDDLEWARE = [
@@ -84,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "notifications.context_processors.inbox",
+                "practice.context_processors.practice_due",
             ],
         },
     },

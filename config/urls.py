@@ -6,6 +6,7 @@ from accounts.views import language_choose
 
 urlpatterns = [
     path("api/v1/", include("notifications.api_urls")),
+    path("api/v1/practice/", include("practice.api_urls")),
     path("api/v1/", include("kb.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("language/<str:language>/", language_choose, name="language_choose"),
@@ -14,6 +15,7 @@ urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("", include("notifications.urls")),
+    path("practice/", include("practice.urls")),
     path("", include("kb.urls")),
     prefix_default_language=False,
 )

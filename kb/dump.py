@@ -78,7 +78,9 @@ def _words(text: str) -> tuple[str, ...]:
 
 
 POST_FIELDS = "body body_html renderer_version"
-
+# A question's interview fields (kb.interview), on question and revision records. Added within
+# version 1: a reader that does not know them may ignore them, and a dump without them imports.
+INTERVIEW_FIELDS = "difficulty short_answer key_points common_mistakes follow_ups"
 RECORD_TYPES: tuple[RecordType, ...] = (
     RecordType(
         "user",
@@ -108,7 +110,7 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         fields=_words(
             f"id title {POST_FIELDS} author_id status close_reason duplicate_of_id protected "
             "locked_until accepted_answer_id score answer_count view_count revision_count "
-            "created_at updated_at last_activity_at"
+            f"created_at updated_at last_activity_at {INTERVIEW_FIELDS}"
         ),
         name_lists=("tags",),
     ),
@@ -134,7 +136,8 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         Revision,
         fields=_words(
             "id question_id answer_id number title body tags author_id summary base_revision_id "
-            "rollback_of_id status reviewer_id reviewed_at review_note created_at"
+            "rollback_of_id status reviewer_id reviewed_at review_note created_at "
+            f"{INTERVIEW_FIELDS}"
         ),
     ),
     RecordType(
@@ -186,6 +189,8 @@ RECORD_TYPES: tuple[RecordType, ...] = (
 OPTIONAL_FIELDS = {
     "user": {"password"},
     "answer": {"verification", "imported_from_id", "verified_by_id", "verified_at"},
+    "question": set(INTERVIEW_FIELDS.split()),
+    "revision": set(INTERVIEW_FIELDS.split()),
 }
 RECORD_TYPES_BY_NAME = {record_type.name: record_type for record_type in RECORD_TYPES}
 DUMPED_MODELS = [record_type.model for record_type in RECORD_TYPES]
@@ -432,6 +437,8 @@ def _check_value(model_field: models.Field, value):
             _check_text(item)
     elif isinstance(model_field, models.JSONField) and _contains_nul(value):
         raise ValueError("contains a NUL character, which Postgres cannot store")
+    if model_field.name == "follow_ups" and not _follow_ups_well_formed(value):
+        raise ValueError('must be a list of {"text": string, "question_id": id or null}')
     if model_field.choices and not (value == "" and model_field.blank):
         allowed = [choice for choice, _label in model_field.flatchoices]
         if value not in allowed:
@@ -454,6 +461,16 @@ def _contains_nul(value) -> bool:
     if isinstance(value, list):
         return any(_contains_nul(item) for item in value)
     return False
+
+
+def _follow_ups_well_formed(value) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(item, dict)
+        and set(item) == {"text", "question_id"}
+        and isinstance(item["text"], str)
+        and (item["question_id"] is None or type(item["question_id"]) is int)
+        for item in value
+    )
 
 
 def _check_names(value) -> list[str]:

@@ -15,6 +15,8 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from kb.interview import DIFFICULTY_CHOICES
+
 
 def exactly_one_of(*fields: str) -> Q:
     """Q that holds when exactly one of the nullable foreign keys is set."""
@@ -69,6 +71,22 @@ class RenderedMarkdown(models.Model):
         abstract = True
 
 
+class InterviewFields(models.Model):
+    """A question's interview fields (kb.interview), on Question and on each question Revision."""
+
+    difficulty = models.CharField(
+        _("difficulty"), max_length=12, blank=True, choices=DIFFICULTY_CHOICES
+    )
+    short_answer = models.TextField(_("short answer"), blank=True)
+    key_points = ArrayField(models.TextField(), default=list, blank=True)
+    common_mistakes = ArrayField(models.TextField(), default=list, blank=True)
+    # [{"text": "...", "question_id": 12 | null}, ...]
+    follow_ups = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        abstract = True
+
+
 def _hidden(viewer, prefix: str, removed: Q) -> Q | None:
     """What `viewer` may not see of rows reached through `prefix` ("" or a relation path such as
     "answer__question__"): removed or flag-hidden rows, except their author's own; None for
@@ -106,7 +124,7 @@ class SoftDeletedQuerySet(models.QuerySet):
         return _hidden(viewer, prefix, Q(**{f"{prefix}is_deleted": True}))
 
 
-class Question(RenderedMarkdown):
+class Question(InterviewFields, RenderedMarkdown):
     class Status(models.TextChoices):
         OPEN = "open", _("open")
         CLOSED = "closed", _("closed")
@@ -247,7 +265,7 @@ class Answer(RenderedMarkdown):
         return reverse("kb:question_detail", kwargs={"pk": self.question_id}) + f"#answer-{self.pk}"
 
 
-class Revision(models.Model):
+class Revision(InterviewFields):
     """One content state of a question or an answer. Append-only: a database trigger refuses
     deletes and changes to the content columns; only the review fields may change."""
 

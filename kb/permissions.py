@@ -372,6 +372,25 @@ def moderator_message_refusal(user, recipient) -> str | None:
     return None
 
 
+def practice_refusal(user) -> str | None:
+    """Keeping a practice schedule on the site needs an active account; visitors practise with
+    the schedule kept in their browser."""
+    if not user.is_authenticated:
+        return _("Log in to keep your practice schedule; until then it stays in this browser.")
+    if not is_active_member(user):
+        return _("Your account cannot practise now.")
+    return None
+
+
+def can_practise(user) -> bool:
+    return practice_refusal(user) is None
+
+
+def can_practise_question(user, question: Question) -> bool:
+    """A question can be practised when the viewer may see it and it is not deleted."""
+    return not question.is_deleted and can_view(user, question)
+
+
 # --- Article imports (kb/services/imports.py) ----------------------------------------------
 
 

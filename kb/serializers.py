@@ -178,8 +178,16 @@ class AnswerSerializer(LinksMixin, ModelSerializer):
         return accepted_id == answer.pk
 
 
+class FollowUpSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    question_id = serializers.IntegerField(allow_null=True)
+
+
 class QuestionDetailSerializer(QuestionListSerializer):
     answers = serializers.SerializerMethodField()
+    key_points = serializers.ListField(child=serializers.CharField(), read_only=True)
+    common_mistakes = serializers.ListField(child=serializers.CharField(), read_only=True)
+    follow_ups = FollowUpSerializer(many=True, read_only=True)
     duplicate_of = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
@@ -191,6 +199,11 @@ class QuestionDetailSerializer(QuestionListSerializer):
             "close_reason",
             "duplicate_of",
             "protected",
+            "difficulty",
+            "short_answer",
+            "key_points",
+            "common_mistakes",
+            "follow_ups",
             "answers",
         ]
 
@@ -217,6 +230,11 @@ class RevisionSerializer(LinksMixin, ModelSerializer):
             "title",
             "body",
             "tags",
+            "difficulty",
+            "short_answer",
+            "key_points",
+            "common_mistakes",
+            "follow_ups",
             "author",
             "summary",
             "status",
@@ -240,7 +258,32 @@ class TokenRequestSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=60, required=False, default="API")
 
 
-class QuestionCreateSerializer(serializers.Serializer):
+class InterviewInputSerializer(serializers.Serializer):
+    """The interview fields a question create or edit may send; kb.interview validates them."""
+
+    difficulty = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    short_answer = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    key_points = serializers.ListField(
+        child=serializers.CharField(max_length=2000, allow_blank=True),
+        max_length=100,
+        required=False,
+    )
+    common_mistakes = serializers.ListField(
+        child=serializers.CharField(max_length=2000, allow_blank=True),
+        max_length=100,
+        required=False,
+    )
+    follow_ups = serializers.ListField(
+        child=serializers.JSONField(), max_length=100, required=False
+    )
+
+    @staticmethod
+    def interview_of(data: dict) -> dict:
+        names = ("difficulty", "short_answer", "key_points", "common_mistakes", "follow_ups")
+        return {name: data[name] for name in names if name in data}
+
+
+class QuestionCreateSerializer(InterviewInputSerializer):
     title = serializers.CharField(max_length=1000, trim_whitespace=False)
     body = serializers.CharField(max_length=100_000, trim_whitespace=False)
     tags = serializers.ListField(child=serializers.CharField(max_length=100), max_length=50)
@@ -250,7 +293,7 @@ class AnswerCreateSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=100_000, trim_whitespace=False)
 
 
-class PostEditSerializer(serializers.Serializer):
+class PostEditSerializer(InterviewInputSerializer):
     """A PATCH: the changed fields, a summary and the revision number the edit started from."""
 
     base_revision = serializers.IntegerField(min_value=1)

@@ -14,6 +14,8 @@ QUESTION_TABS = {
 
 # What a page shows of a post's author is a card: the long or secret columns stay behind.
 AUTHOR_UNSHOWN = ("author__password", "author__bio")
+# What a list does not show of a question (it shows the difficulty).
+INTERVIEW_UNSHOWN = ("short_answer", "key_points", "common_mistakes", "follow_ups")
 
 
 def tag_names() -> ArraySubquery:
@@ -31,7 +33,7 @@ def question_list(*, viewer, tab: str = "newest") -> QuerySet[Question]:
     return (
         questions.select_related("author")
         .annotate(tag_names=tag_names())
-        .defer("body", "body_html")
+        .defer("body", "body_html", *INTERVIEW_UNSHOWN)
         .order_by(*QUESTION_TABS.get(tab, QUESTION_TABS["newest"]))
     )
 

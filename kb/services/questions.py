@@ -3,6 +3,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kb import permissions
+from kb.interview import validate_interview
 from kb.models import Question, Revision
 from kb.services.rate_limits import question_rate_check
 from kb.services.revisions import revision_append
@@ -39,13 +40,21 @@ def validate_question(
 
 @transaction.atomic
 def question_create(
-    *, actor, title: str, body: str, tags: list[str], summary: str = "", rate_limited: bool = False
+    *,
+    actor,
+    title: str,
+    body: str,
+    tags: list[str],
+    summary: str = "",
+    rate_limited: bool = False,
+    interview: dict | None = None,
 ) -> Question:
     """Ask a question: the Question row and its revision 1, in one transaction. The site's ask
     endpoints pass `rate_limited` to apply the new-member limits (kb.services.rate_limits)."""
     if not permissions.can_ask(actor):
         raise PermissionDenied(_("You cannot ask questions."))
     title, body, tag_names = validate_question(title=title, body=body, tags=tags, actor=actor)
+    fields = validate_interview(**(interview or {}))
     if rate_limited:
         question_rate_check(actor=actor)
     question = Question.objects.create(title=title, body=body, body_html="", author=actor)
@@ -55,6 +64,7 @@ def question_create(
         title=title,
         body=body,
         tags=tag_names,
+        interview=fields,
         summary=summary,
         status=Revision.Status.APPROVED,
     )

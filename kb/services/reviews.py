@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kb import permissions
+from kb.interview import Interview
 from kb.models import Answer, Question, ReviewVote, Revision
 from kb.rules import rule
 from kb.services.edits import PostContent
@@ -128,7 +129,12 @@ def edit_review(
         raise ValidationError({"non_field_errors": _("You have already reviewed this edit.")})
     improved = None
     if decision == "improve":
-        suggestion = PostContent(title=revision.title, body=revision.body, tags=list(revision.tags))
+        suggestion = PostContent(
+            title=revision.title,
+            body=revision.body,
+            tags=list(revision.tags),
+            interview=Interview.of(revision) if revision.question_id else Interview(),
+        )
         improved = validated_content(
             actor,
             post,
@@ -136,6 +142,7 @@ def edit_review(
                 title=suggestion.title if title is None else title,
                 body=suggestion.body if body is None else body,
                 tags=suggestion.tags if tags is None else list(tags),
+                interview=suggestion.interview,
             ),
         )
         if improved == suggestion:
@@ -162,6 +169,7 @@ def edit_review(
             title=improved.title,
             body=improved.body,
             tags=improved.tags,
+            interview=improved.interview,
             summary=summary or _("Improved a suggested edit"),
             base_revision=revision,
         )

@@ -62,7 +62,7 @@ def _documents(question_ids: Iterable[int]) -> _Documents:
         return documents
     questions = list(
         Question.objects.filter(pk__in=ids)
-        .only("pk", "title", "body", "last_activity_at")
+        .only("pk", "title", "body", "key_points", "last_activity_at")
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name").only("name")))
     )
     answers_by_question: dict[int, list[Answer]] = {}
@@ -90,6 +90,8 @@ def _documents(question_ids: Iterable[int]) -> _Documents:
         document = assemble_document(
             head
             + [(segment_section(plain_text(question.body)), BODY)]
+            # Key points (kb.interview) weigh like the body.
+            + [(segment_section(plain_text("\n".join(question.key_points))), BODY)]
             + [(section, ANSWERS) for answer, section in answers if not answer.is_deleted]
         )
         question_rows.append((question.pk, document.vector, question.last_activity_at))

@@ -122,3 +122,33 @@ def path_without_language(context) -> str:
         if path.startswith(prefix):
             return "/" + path[len(prefix) :]
     return path
+
+
+@lru_cache(maxsize=8192)
+def _inline_markdown(text: str) -> str:
+    from kb.markdown import render_comment
+
+    return render_comment(text)
+
+
+@register.filter
+def inline_markdown(text: str) -> str:
+    """Short Markdown (a key point, a follow-up): emphasis, code, links, inline formulas; the
+    result depends only on the text, so it is cached."""
+    from django.utils.safestring import mark_safe
+
+    return mark_safe(_inline_markdown(text))  # noqa: S308 (sanitised by kb.markdown)
+
+
+@register.filter
+def difficulty_label(value: str) -> str:
+    from kb.interview import difficulty_label as label
+
+    return label(value)
+
+
+@register.simple_tag
+def follow_up_link(follow_up: dict) -> str:
+    """The page of the question a follow-up points to, or "" when it points to none."""
+    question_id = follow_up.get("question_id")
+    return cached_reverse("kb:question_detail", pk=question_id) if question_id else ""

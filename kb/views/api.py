@@ -43,6 +43,7 @@ from kb.serializers import (
     CommentSerializer,
     CommentWriteSerializer,
     EditResultSerializer,
+    InterviewInputSerializer,
     MeSerializer,
     PostEditSerializer,
     QuestionCreateSerializer,
@@ -109,7 +110,15 @@ class QuestionListApi(SparseFieldsMixin, generics.ListAPIView):
     @extend_schema(request=QuestionCreateSerializer, responses={201: QuestionDetailSerializer})
     def post(self, request):
         data = _validated(QuestionCreateSerializer, request)
-        question = question_create(actor=request.user, rate_limited=True, **data)
+        interview = InterviewInputSerializer.interview_of(data)
+        question = question_create(
+            actor=request.user,
+            rate_limited=True,
+            title=data["title"],
+            body=data["body"],
+            tags=data["tags"],
+            interview=interview,
+        )
         return Response(_question_detail_data(request, question.pk), status=status.HTTP_201_CREATED)
 
 
@@ -165,9 +174,10 @@ def _detail_fields_tree() -> dict:
 def _edit_response(request, post: Question | Answer) -> Response:
     """PATCH a question or an answer: 200 saved/merged/pending, 409 on overlapping edits."""
     data = _validated(PostEditSerializer, request)
-    if isinstance(post, Answer) and ({"title", "tags"} & set(data)):
-        raise ApiValidationError({name: ["Answers have no title or tags."]
-                                  for name in {"title", "tags"} & set(data)})  # fmt: skip
+    question_only = {"title", "tags", *InterviewInputSerializer.interview_of(data)}
+    if isinstance(post, Answer) and (question_only & set(data)):
+        raise ApiValidationError({name: ["Answers have no title, tags or interview fields."]
+                                  for name in question_only & set(data)})  # fmt: skip
     try:
         result = post_edit(
             actor=request.user,
@@ -176,6 +186,9 @@ def _edit_response(request, post: Question | Answer) -> Response:
             body=data.get("body", post.body),
             title=data.get("title"),
             tags=data.get("tags"),
+            interview=InterviewInputSerializer.interview_of(data)
+            if isinstance(post, Question)
+            else None,
             summary=data["summary"],
         )
     except EditConflict as conflict:
