@@ -1,0 +1,142 @@
+"""sitemap.xml with Django's sitemaps framework: an index, then sections of at most `limit` URLs.
+
+Every page is listed in both languages (`/…` Chinese, `/en/…` English) with hreflang alternates
+and x-default. Django's i18n sitemaps build the whole (item, language) list in memory before they
+cut a page from it; at 100,000 questions that is every row on every request. `_LazyPairs` gives
+the paginator the same sequence lazily instead: one COUNT for the number of pages, then one
+LIMIT/OFFSET query over the primary key (an index scan) for the rows of the page asked for, as
+`values()` dicts, not models. Addresses are formatted from one reversed pattern per language
+rather than reversed 40,000 times a page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cached_property
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.sitemaps import Sitemap
+from django.core.paginator import Paginator
+from django.urls import reverse
+from django.utils.translation import get_language, override
+
+from kb.models import Question, Tag
+from kb.templatetags.kb_pages import question_slug
+
+# URLs per sitemap page, each language counted: well under the protocol's 50,000 (and 50 MB).
+URLS_PER_PAGE = 10_000
+_PK = 2_147_480_000  # placeholders that cannot occur in a real address
+_SLUG = "slug-placeholder"
+
+
+class _LazyPairs(Sequence):
+    """(row, language) for each row of a queryset and each language, fetched one slice at a time."""
+
+    def __init__(self, queryset, languages: list[str]):
+        self.queryset = queryset
+        self.languages = languages
+
+    @cached_property
+    def _rows(self) -> int:
+        return self.queryset.count()
+
+    def __len__(self) -> int:
+        return self._rows * len(self.languages)
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index : index + 1][0]
+        start, stop, _step = index.indices(len(self))
+        per_row = len(self.languages)
+        first, last = start // per_row, -(-stop // per_row)
+        pairs = [
+            (row, language) for row in self.queryset[first:last] for language in self.languages
+        ]
+        return pairs[start - first * per_row : stop - first * per_row]
+
+
+class _I18nSitemap(Sitemap):
+    i18n = True
+    alternates = True
+    x_default = True
+    limit = URLS_PER_PAGE
+
+    def _languages(self) -> list[str]:
+        return [code for code, _name in settings.LANGUAGES]
+
+    def _items(self):
+        return _LazyPairs(self.items(), self._languages())
+
+    @cached_property
+    def paginator(self) -> Paginator:  # one COUNT per request, not one per use
+        return Paginator(self._items(), self.limit)
+
+
+class QuestionSitemap(_I18nSitemap):
+    """Every question a signed-out reader may see; lastmod is last_activity_at, which every
+    revision of the question or of one of its answers sets (and a comment, which changes the
+    page too)."""
+
+    def items(self):
+        return (
+            Question.objects.visible_to(AnonymousUser())
+            .order_by("pk")
+            .values("pk", "title", "last_activity_at")
+        )
+
+    @cached_property
+    def _patterns(self) -> dict[str, tuple[str, str]]:
+        patterns = {}
+        for language in self._languages():
+            with override(language):
+                patterns[language] = (
+                    reverse("kb:question_detail", kwargs={"pk": _PK, "slug": _SLUG}),
+                    reverse("kb:question_detail", kwargs={"pk": _PK}),
+                )
+        return patterns
+
+    def location(self, item) -> str:
+        with_slug, without_slug = self._patterns[get_language()]
+        slug = question_slug(item["title"])
+        if not slug:
+            return without_slug.replace(str(_PK), str(item["pk"]))
+        return with_slug.replace(str(_PK), str(item["pk"])).replace(_SLUG, quote(slug))
+
+    def lastmod(self, item):
+        return item["last_activity_at"]
+
+    def get_latest_lastmod(self):
+        return (
+            self.items()
+            .order_by("-last_activity_at")
+            .values_list("last_activity_at", flat=True)
+            .first()
+        )
+
+
+class TagSitemap(_I18nSitemap):
+    """Tags that have questions (an empty tag page says nothing to a search engine)."""
+
+    def items(self):
+        return Tag.objects.filter(question_count__gt=0).order_by("name").values("name")
+
+    def location(self, item) -> str:
+        return reverse("kb:tag_detail", kwargs={"name": item["name"]})
+
+
+class PageSitemap(_I18nSitemap):
+    """The list pages: home and tags."""
+
+    def items(self):
+        return ["kb:home", "kb:tag_list"]
+
+    def _items(self):
+        return [(name, language) for name in self.items() for language in self._languages()]
+
+    def location(self, item) -> str:
+        return reverse(item)
+
+
+SITEMAPS = {"pages": PageSitemap, "questions": QuestionSitemap, "tags": TagSitemap}
