@@ -17,12 +17,7 @@ urlpatterns = [
         {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap_section"},
         name="sitemap_index",
     ),
-    path(
-        "sitemap-<section>.xml",
-        sitemap_views.sitemap,
-        {"sitemaps": SITEMAPS},
-        name="sitemap_section",
-    ),
+    path("sitemap-<section>.xml", seo.sitemap_section, name="sitemap_section"),
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),

@@ -14,13 +14,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cached_property
 from urllib.parse import quote
+from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sitemaps import Sitemap
 from django.core.paginator import Paginator
 from django.urls import reverse
-from django.utils.translation import get_language, override
+from django.utils.translation import override
 
 from kb.models import Question, Tag
 from kb.templatetags.kb_pages import question_slug
@@ -73,6 +74,47 @@ class _I18nSitemap(Sitemap):
     def paginator(self) -> Paginator:  # one COUNT per request, not one per use
         return Paginator(self._items(), self.limit)
 
+    def location_in(self, item, language: str) -> str:
+        with override(language):
+            return self.location(item)
+
+    def _urls(self, page, protocol, domain):
+        """Sitemap._urls for i18n with alternates and x-default, computing an item's addresses
+        once for all its languages (Django's computes them again for each (item, language) pair,
+        under a translation override each time: 4 s for a page of 10,000)."""
+        prefix = f"{protocol}://{domain}"
+        languages = self._languages()
+        has_lastmod = hasattr(self, "lastmod")
+        urls, latest, done = [], None, (None, None, None)
+        for item, language in self.paginator.page(page).object_list:
+            if done[0] is not item:
+                locations = {code: prefix + self.location_in(item, code) for code in languages}
+                alternates = [
+                    {"location": locations[code], "lang_code": code} for code in languages
+                ]
+                if settings.LANGUAGE_CODE in locations:
+                    alternates.append(
+                        {"location": locations[settings.LANGUAGE_CODE], "lang_code": "x-default"}
+                    )
+                done = (item, locations, alternates)
+            _item, locations, alternates = done
+            lastmod = self.lastmod(item) if has_lastmod else None
+            if lastmod is not None and (latest is None or lastmod > latest):
+                latest = lastmod
+            urls.append(
+                {
+                    "item": (item, language),
+                    "location": locations[language],
+                    "lastmod": lastmod,
+                    "changefreq": None,
+                    "priority": "",
+                    "alternates": alternates,
+                }
+            )
+        if latest is not None:
+            self.latest_lastmod = latest
+        return urls
+
 
 class QuestionSitemap(_I18nSitemap):
     """Every question a signed-out reader may see; lastmod is last_activity_at, which every
@@ -97,8 +139,8 @@ class QuestionSitemap(_I18nSitemap):
                 )
         return patterns
 
-    def location(self, item) -> str:
-        with_slug, without_slug = self._patterns[get_language()]
+    def location_in(self, item, language: str) -> str:
+        with_slug, without_slug = self._patterns[language]
         slug = question_slug(item["title"])
         if not slug:
             return without_slug.replace(str(_PK), str(item["pk"]))
@@ -140,3 +182,26 @@ class PageSitemap(_I18nSitemap):
 
 
 SITEMAPS = {"pages": PageSitemap, "questions": QuestionSitemap, "tags": TagSitemap}
+
+
+def urlset_xml(urls: list[dict]) -> str:
+    """The <urlset> of a sitemap page, as Django's sitemap.xml template writes it (with xhtml
+    alternates), built as a string: the template takes about a millisecond per URL, 10 s for a
+    page of 10,000; this takes a few milliseconds in all."""
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+        'xmlns:xhtml="http://www.w3.org/1999/xhtml">\n'
+    ]
+    for url in urls:
+        parts.append(f"<url><loc>{escape(url['location'])}</loc>")
+        if url["lastmod"]:
+            parts.append(f"<lastmod>{url['lastmod'].date().isoformat()}</lastmod>")
+        for alternate in url["alternates"]:
+            parts.append(
+                f'<xhtml:link rel="alternate" hreflang="{alternate["lang_code"]}" '
+                f'href="{escape(alternate["location"])}"/>'
+            )
+        parts.append("</url>\n")
+    parts.append("</urlset>\n")
+    return "".join(parts)
