@@ -196,7 +196,7 @@ def test_numbered_question_lines_are_found_when_nothing_else_looks_like_a_questi
             ["blip", "multimodal", "vlm"],
         ),
         ("梯度裁剪是怎么做的？", "gradient clipping 限制梯度范数。", "", ["llm"]),
-        ("什么是 Flash 解码？", "一种加速方法。", "", ["llm"]),
+        ("什么是梯度累积？", "一种省显存的方法。", "", ["llm"]),
         (
             "RAG、RLHF、CLIP、BLIP、LLaVA 和 Qwen 的关系？",
             "RAG 用检索；RLHF 用 PPO。",
