@@ -57,7 +57,7 @@ def main() -> None:
             for path in (
                 "/sitemap.xml",
                 "/sitemap-questions.xml",
-                f"/sitemap-questions.xml?p={last // 2}",
+                f"/sitemap-questions.xml?p={max(1, last // 2)}",
                 f"/sitemap-questions.xml?p={last}",
                 "/sitemap-tags.xml",
             ):
