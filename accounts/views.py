@@ -10,7 +10,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Max
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, translate_url
 from django.utils import timezone, translation
@@ -53,6 +53,15 @@ def _safe_next(request: HttpRequest) -> str:
     ):
         return target
     return reverse("kb:home")
+
+
+def language_choose(request: HttpRequest, language: str) -> HttpResponse:
+    """The language switch: a plain link, not a form, so pages need no CSRF cookie for it. Keeps
+    the choice in the language cookie and goes to `next` in that language."""
+    if language not in dict(settings.LANGUAGES):
+        raise Http404("unknown language")
+    target = _safe_next(request)
+    return _with_language_cookie(redirect(in_language(target, language)), language)
 
 
 class LoginView(auth_views.LoginView):
@@ -102,7 +111,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="accounts.backends.UsernameOrEmailBackend")
             messages.success(
                 request, _("Welcome, %(name)s! You are logged in.") % {"name": user.username}
             )

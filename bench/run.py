@@ -321,7 +321,7 @@ def viewer_cookies(secret_key: str) -> dict[str, str]:
         with override_settings(SECRET_KEY=secret_key):  # signs the session data and the hash
             session = SessionStore()
             session[SESSION_KEY] = str(user.pk)
-            session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+            session[BACKEND_SESSION_KEY] = "accounts.backends.UsernameOrEmailBackend"
             session[HASH_SESSION_KEY] = user.get_session_auth_hash()
             session.create()
         cookies[viewer] = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"

@@ -60,7 +60,7 @@ MIDDLEWARE = [
     # BREACH mitigation; secret-bearing pages opt out (config/compression.py).
     "config.compression.CompressionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "accounts.language.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -117,7 +117,7 @@ else:
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.UsernameOrEmailBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -133,6 +133,7 @@ AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout"  # our page, saying when to retry
+AXES_USERNAME_CALLABLE = "accounts.backends.axes_username"  # one count per account
 
 # --- Email: console by default, SMTP when EMAIL_HOST is set ---
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
@@ -258,6 +259,9 @@ MIANJING = {
     "NEW_MEMBER_ANSWERS_PER_DAY": 10,
     "SUSPENSION_MAX_DAYS": 365,
     "LOCK_MAX_DAYS": 365,
+    # View counts (kb/services/views.py): one a visitor, question and hour; written in batches.
+    "VIEW_WINDOW_SECONDS": 3600,
+    "VIEW_FLUSH_EVERY": 50,  # questions newly viewed since the last flush; also `flush_view_counts`
     # Voting (kb/services/votes.py); a "day" is a calendar day in TIME_ZONE.
     "VOTES_PER_DAY": 40,
     "VOTE_CHANGE_WINDOW_SECONDS": 5 * 60,  # then locked until the post is edited again

@@ -35,7 +35,9 @@ urlpatterns = [
     path("tags/", html.tag_list, name="tag_list"),
     path("tags/autocomplete/", html_edit.tag_autocomplete, name="tag_autocomplete"),
     path("tags/<str:name>/", html.tag_detail, name="tag_detail"),
+    path("users/", html.user_list, name="user_list"),
     path("users/<str:username>/", html.user_detail, name="user_detail"),
+    path("help/<slug:topic>/", html.help_page, name="help"),
     path("search/", search_page, name="search"),
 ]
 urlpatterns += moderation_urlpatterns

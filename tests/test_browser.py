@@ -23,6 +23,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
     "--disable-sync",
+    # A Chinese browser, as most readers have: an English one is sent to /en/ (tested on its own).
+    "--accept-lang=zh-CN,zh",
 ]
 OUTPUT_DIR = Path(settings.BASE_DIR) / "test-output"
 WIDTHS = {"desktop": 1280, "phone": 390}

@@ -101,7 +101,7 @@ def test_sign_up_ask_answer_edit_see_the_diff_and_roll_back(
         shot(page, f"contribute-edit-{device}")
         page.get_by_role("button", name="保存修改").click()
         page.wait_for_selector(".messages")
-        assert "你的修改已保存(第 2 版)" in page.locator(".messages").inner_text()
+        assert "你的修改已保存（第 2 版）" in page.locator(".messages").inner_text()
 
         # History → compare with previous → the diff, inline then side by side.
         page.locator(f"#answer-{answer.pk}").get_by_role("link", name="编辑过 1 次").click()
@@ -126,7 +126,7 @@ def test_sign_up_ask_answer_edit_see_the_diff_and_roll_back(
         assert fits(page, width)
         revision_one.get_by_role("button", name="回滚到第 1 版").click()
         page.wait_for_selector(".messages")
-        assert "已回滚:第 3 版恢复了第 1 版" in page.locator(".messages").inner_text()
+        assert "已回滚：第 3 版恢复了第 1 版" in page.locator(".messages").inner_text()
         answer.refresh_from_db()
         assert answer.body == "\n\n".join(PARAGRAPHS) and answer.revision_count == 3
         assert Revision.objects.get(answer=answer, number=3).summary == "原来的记号更常见"
@@ -211,7 +211,7 @@ def test_two_people_editing_one_answer_merge_then_conflict(
         author.fill("#id_body", resolved)
         author.get_by_role("button", name="保存修改").click()
         author.wait_for_selector(".messages")
-        assert "你的修改已保存(第 5 版)" in author.locator(".messages").inner_text()
+        assert "你的修改已保存（第 5 版）" in author.locator(".messages").inner_text()
         answer.refresh_from_db()
         assert answer.body == resolved
     finally:

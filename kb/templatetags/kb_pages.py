@@ -113,11 +113,8 @@ def pagination(context, page, param: str = "page") -> dict:
 
 @register.simple_tag(takes_context=True)
 def path_without_language(context) -> str:
-    """The current address without its /en/ prefix, as `next` for the language switch.
-
-    set_language resolves `next` in the default language (the switch is posted to an unprefixed
-    address), so a prefixed `next` would not resolve and could never lead back to Chinese.
-    """
+    """The current address without its /en/ prefix, as `next` for the language switch, which
+    moves an address of the default language into the chosen one."""
     request = context["request"]
     path = request.get_full_path()
     language = get_language_from_path(request.path_info)

@@ -6,6 +6,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
 from kb import markdown, seo
@@ -19,6 +20,7 @@ from kb.permissions import (
     is_moderator,
     post_is_locked,
 )
+from kb.privileges import PRIVILEGES
 from kb.selectors.comments import comments_for_question_page
 from kb.selectors.questions import (
     QUESTION_TABS,
@@ -34,11 +36,14 @@ from kb.selectors.revisions import revision_list
 from kb.selectors.search import related_question_list
 from kb.selectors.tags import tag_get
 from kb.selectors.tags import tag_list as tag_list_select
+from kb.selectors.users import user_directory
 from kb.selectors.votes import viewer_votes_attach
 from kb.services.comments import comment_is_editable
+from kb.services.views import question_view_record, visitor_key
 from kb.templatetags.kb_pages import question_slug, question_url
 
 QUESTIONS_PER_PAGE = 30
+USERS_PER_PAGE = 36
 TAGS_PER_PAGE = 60
 USER_POSTS_PER_PAGE = 15
 SEARCH_QUERY_MAX_LENGTH = 200
@@ -87,6 +92,7 @@ def question_detail(request: HttpRequest, pk: int, slug: str | None = None) -> H
     canonical_slug = question_slug(question.title)
     if slug is not None and slug != canonical_slug:
         return redirect(question_url(question), permanent=True)
+    question_view_record(question_id=question.pk, visitor=visitor_key(request))
     return question_page(request, question)
 
 
@@ -233,6 +239,29 @@ def tag_detail(request: HttpRequest, name: str) -> HttpResponse:
         request,
         "kb/tag_detail.html",
         {"tag": tag, "page": page, "tab": tab, "tabs": QUESTION_TABS},
+    )
+
+
+@require_safe
+def user_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")
+    page = _page(request, user_directory(query=query), per_page=USERS_PER_PAGE)
+    return render(request, "kb/user_list.html", {"page": page, "user_query": query.strip()})
+
+
+HELP_TOPICS = ("about", "how-to-ask", "how-to-answer", "privileges")
+
+
+@require_safe
+def help_page(request: HttpRequest, topic: str) -> HttpResponse:
+    """Help in the page's language: one template per topic and language, since it is prose."""
+    if topic not in HELP_TOPICS:
+        raise Http404
+    language = "en" if get_language() == "en" else "zh-hans"
+    return render(
+        request,
+        f"kb/help/{topic}.{language}.html",
+        {"topic": topic, "topics": HELP_TOPICS, "privileges": PRIVILEGES},
     )
 
 

@@ -44,6 +44,7 @@ ROBOTS_DISALLOW = (
     "/en/admin/",
     "/api/",
     "/i18n/",
+    "/language/",
 )
 
 

@@ -51,7 +51,11 @@
         method: "POST",
         body: data,
         credentials: "same-origin",
-        headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+        headers: {
+          "X-CSRFToken": csrfToken(),
+          Accept: "application/json",
+          "Accept-Language": document.documentElement.lang,
+        },
         signal: controller.signal,
       })
         .then(function (response) {

@@ -66,7 +66,7 @@
       controller = new AbortController();
       var address = url + (url.indexOf("?") === -1 ? "?" : "&") + "title=" + encodeURIComponent(title);
       fetch(address, {
-        headers: { Accept: "application/json" },
+        headers: { Accept: "application/json", "Accept-Language": document.documentElement.lang },
         credentials: "same-origin",
         signal: controller.signal,
       })

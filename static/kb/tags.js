@@ -22,7 +22,7 @@
       lastWord = word;
       fetch(url + "?q=" + encodeURIComponent(word), {
         credentials: "same-origin",
-        headers: { Accept: "application/json" },
+        headers: { Accept: "application/json", "Accept-Language": document.documentElement.lang },
       })
         .then(function (response) {
           return response.ok ? response.json() : { results: [] };

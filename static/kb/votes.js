@@ -16,7 +16,12 @@
   }
 
   function send(url, method, body) {
-    var headers = { "X-CSRFToken": csrfToken(), Accept: "application/json" };
+    // The API answers in the language asked for: the page's, not the browser's.
+    var headers = {
+      "X-CSRFToken": csrfToken(),
+      Accept: "application/json",
+      "Accept-Language": document.documentElement.lang || "zh-Hans",
+    };
     if (body) headers["Content-Type"] = "application/json";
     return fetch(url, {
       method: method,

@@ -6,10 +6,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.cache import cache
 from django.db import transaction
-from django.test import Client
 from django.utils import timezone, translation
 
-from kb.models import Answer, Question, Tag
+from kb.models import Answer, Question
 from kb.services.reputation import reputation_grant
 from kb.services.revisions import revision_append
 from kb.services.tags import tag_upsert
@@ -586,38 +585,11 @@ def test_login_with_a_wrong_password_shows_an_error(client):
 def test_layout_has_skip_link_language_switch_licence_and_no_inline_code(client):
     html = html_of(client.get("/"))
     assert 'class="skip-link" href="#main"' in html
-    assert 'action="/i18n/setlang/"' in html and 'value="en"' in html
+    assert 'href="/language/en/?next=/"' in html
     assert "CC BY-SA 4.0" in html
     assert "<script" not in html and "style=" not in html and "<style" not in html
     assert "/static/kb/site.css" in html
     assert "/static/kb/code.css" not in html  # only pages with code or an editor link it
-
-
-def language_switch_next(html: str) -> str:
-    form = html[html.index('class="language-switch"') :]
-    return re.search(r'name="next" value="([^"]*)"', form).group(1).replace("&amp;", "&")
-
-
-def test_language_switch_moves_between_chinese_and_english_addresses(client):
-    Tag.objects.create(name="llm")
-    chinese = html_of(client.get("/tags/llm/?tab=top"))
-    assert 'name="language" value="en"' in chinese
-    response = client.post(
-        "/i18n/setlang/", {"language": "en", "next": language_switch_next(chinese)}
-    )
-    assert response.status_code == 302 and response["Location"] == "/en/tags/llm/?tab=top"
-    english = html_of(client.get(response["Location"]))
-    assert 'name="language" value="zh-hans"' in english
-    response = client.post(
-        "/i18n/setlang/", {"language": "zh-hans", "next": language_switch_next(english)}
-    )
-    assert response.status_code == 302 and response["Location"] == "/tags/llm/?tab=top"
-
-
-def test_unprefixed_pages_stay_chinese_whatever_the_browser_asks():
-    browser = Client(headers={"accept-language": "en-US,en;q=0.9"})
-    Tag.objects.create(name="llm")
-    assert "标签" in html_of(browser.get("/tags/"))
 
 
 @pytest.mark.parametrize(

@@ -172,7 +172,7 @@ def test_bad_values_store_nothing_and_say_why(client, raw):
     client.force_login(member(125))
     response = client.post(vote_url(question), {"value": raw})
     assert response.status_code == 302
-    assert messages_of(response) == ["投票只能是 1(赞成)或 -1(反对)。"]
+    assert messages_of(response) == ["投票只能是 1（赞成）或 -1（反对）。"]
     assert not Vote.objects.exists()
 
 
