@@ -89,8 +89,8 @@ def test_vote_accept_answer_and_review_with_the_keyboard_alone(
         page.keyboard.type("还可以用 GQA 把 KV Cache 再缩小到 $g/h$。")
         page.keyboard.press("Tab")
         submit = page.locator("#your-answer button.button--primary")
-        focus_and_press(page, submit)
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            focus_and_press(page, submit)
         assert "再缩小到" in page.locator(".answers").inner_text()
 
         # Review the suggested edit: approve it with Enter.
