@@ -49,12 +49,14 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "csp",
     "accounts",
     "kb",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise (which serves static files precompressed): HTML and JSON, gzip with Django's
     # BREACH mitigation; secret-bearing pages opt out (config/compression.py).
@@ -67,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "kb.request_guard.RequestGuardMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -97,6 +100,19 @@ if not DATABASE_URL:
     DATABASE_URL = embedded_database_url(DATA_DIR / "postgres")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Web requests (gunicorn, runserver, tests) run each statement for at most STATEMENT_TIMEOUT_MS;
+# a slower one is cancelled and the request answers 503 (kb/request_guard.py). Set as a
+# connection option, so it costs no query. manage.py commands (migrate, import_kb, bench data)
+# are exempt: manage.py marks them with MIANJING_COMMAND=1.
+STATEMENT_TIMEOUT_MS = int(os.environ.get("STATEMENT_TIMEOUT_MS", "5000"))
+STATEMENT_TIMEOUT_OPTION = f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
+if os.environ.get("MIANJING_COMMAND") != "1" and STATEMENT_TIMEOUT_MS > 0:
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} {STATEMENT_TIMEOUT_OPTION}".strip()
+# Request bodies: Django refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE; JSON deeper than
+# JSON_MAX_DEPTH is a 400 (kb.api_parsers.SafeJSONParser).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+JSON_MAX_DEPTH = 32
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache: Redis when REDIS_URL is set, else local memory ---
@@ -195,6 +211,11 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_PARSER_CLASSES": [
+        "kb.api_parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Mianjing API",
@@ -203,6 +224,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "kb.api_schema.add_error_responses",
+    ],
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "QuestionStatusEnum": "kb.models.Question.Status",
@@ -220,6 +245,19 @@ SPECTACULAR_SETTINGS = {
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the progressive-enhancement scripts read it for fetch()
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp) on every response: only this site's own scripts, styles,
+# fonts and frames; no inline script or style anywhere (templates load static files). Images may
+# also come from https: (Markdown images in posts) and data: URIs (Swagger UI's icons).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "data:", "https:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
@@ -240,6 +278,8 @@ LOGGING = {
 
 # --- Product rules (named constants, overridable here) ---
 MIANJING = {
+    "ANSWER_MIN_TEXT_LENGTH": 30,  # characters of rendered text, Markdown syntax not counted
+    "RESUBMIT_WINDOW_SECONDS": 10 * 60,  # the same answer sent again within it is not repeated
     "TITLE_MIN_LENGTH": 6,  # Chinese is dense: 什么是RAG？ is a fine title
     "TITLE_MAX_LENGTH": 150,
     "BODY_MAX_LENGTH": 30000,
@@ -278,9 +318,12 @@ MIANJING = {
     "REPUTATION_GRANT_MAX": 100_000,  # largest single grant_reputation bonus
     # Privilege thresholds (kb/privileges.py), scaled for a young community.
     "PRIVILEGE_UPVOTE": 15,
-    "PRIVILEGE_COMMENT": 50,
+    "PRIVILEGE_FLAG": 15,
+    "PRIVILEGE_COMMENT": 50,  # on one's own posts and answers to one's question: always
+    "PRIVILEGE_CREATE_TAG": 300,
     "PRIVILEGE_DOWNVOTE": 125,
     "PRIVILEGE_REVIEW_EDITS": 500,
     "PRIVILEGE_EDIT_DIRECTLY": 1000,
     "PRIVILEGE_CLOSE_VOTE": 1500,
+    "PRIVILEGE_IMPORT": 2000,  # import interview-notes articles (kb.services.imports)
 }

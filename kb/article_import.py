@@ -4,10 +4,14 @@ The parsing is pure and needs no database: `article_decode` turns the file's byt
 raises ArticleError), `article_parse` turns the text into an ArticlePlan. `article_plan_write`
 writes a plan through the ordinary services (question_create, answer_create), in one transaction.
 
-What the parser expects: a page title, section headings ("LLM相关问题:"), each question as a
-short line (ending in "?" or "？", a Markdown/HTML heading, or "介绍一下…"), then the answer as
-paragraphs and lists. Consecutive question lines belong to one question. Web junk (breadcrumb,
-share and footer lines, everything from a "相关文章:" line on) is dropped.
+How it finds questions: explicit cues first (a line ending in "?"/"？", a Markdown/HTML heading,
+"介绍一下…", numbering such as "Q1:", "问题一：", "第3题"), then the page's own rhythm: short lines
+without sentence-final punctuation, set off by a blank line and followed by a longer block,
+repeating through the page, are headings too (the "X和Y的区别" / "X网络结构介绍" layout of notes
+copied from a browser), as are bold-only paragraphs (WeChat articles). A heading followed directly
+by another heading is a section. Consecutive question lines belong to one question. Web junk
+(breadcrumb, author and meta lines, share bars, "相关推荐"/comment sections, footers; in HTML the
+elements whose class or id says so) is dropped; a junk line also ends the answer before it.
 """
 
 import re
@@ -19,7 +23,7 @@ from pathlib import PurePath
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from kb.models import Question
+from kb.models import Answer, ArticleImport, Question
 from kb.rules import rule
 from kb.selectors.tags import tag_list
 from kb.services.answers import answer_create
@@ -30,6 +34,10 @@ MAX_SUGGESTED_TAGS = 5
 PLAIN_QUESTION_MAX_LENGTH = 100  # a longer line ending in "？" is a sentence of an answer
 IMPERATIVE_QUESTION_MAX_LENGTH = 60
 SECTION_MAX_LENGTH = 30
+LAYOUT_HEADING_MAX_LENGTH = 40  # a rhythm heading is a short line
+LAYOUT_MIN_REPEAT = 2  # the rhythm must repeat to count
+MAX_ARTICLE_BYTES = 2 * 1024 * 1024
+BINARY_CONTROL_RATIO = 0.02  # more control characters than this: not text
 
 # How much one mention of a tag's name or alias counts, by where it is; a tag needs TAG_MIN_SCORE.
 TITLE_WEIGHT = 4
@@ -44,11 +52,20 @@ IMPERATIVE = re.compile(
     r"请比较|请列举|手写|手撕)"
 )
 SENTENCE_END = ("。", "；", ";", "，", ",", "：", ":", "！", "!")
+CHINESE_NUMBER = "[一二三四五六七八九十]{1,3}"
 ENUMERATOR = re.compile(
-    r"^(?:Q\s*\d+|问题\s*\d+|第\s*\d+\s*题|\d{1,3}\s*[、.．)）](?!\d)|[（(]\d{1,3}[)）]"
-    r"|[一二三四五六七八九十]{1,3}\s*[、.．]|问(?=\s*[:：]))\s*[:：.、]?\s*",
+    rf"^(?:Q\s*\d+|问题\s*(?:\d+|{CHINESE_NUMBER})|第\s*(?:\d+|{CHINESE_NUMBER})\s*题"
+    r"|\d{1,2}(?:\.\d{1,2})+\s+|0\d\s+|\d{1,3}\s*[、.．)）](?!\d)|[（(]\d{1,3}[)）]"
+    rf"|{CHINESE_NUMBER}\s*[、.．]|问(?=\s*[:：]))\s*[:：.、]?\s*",
     re.IGNORECASE,
 )
+# Numbering that only questions use: "Q1:", "问题一：", "第3题".
+QUESTION_NUMBER = re.compile(
+    rf"^(?:Q\s*\d+|问题\s*(?:\d+|{CHINESE_NUMBER})|第\s*(?:\d+|{CHINESE_NUMBER})\s*题)"
+    r"\s*[:：.、]?\s*\S",
+    re.IGNORECASE,
+)
+BOLD_LINE = re.compile(r"^(\*\*|__)\s*(?P<text>[^*_].*?)\s*\1$")
 PLAIN_SECTION = re.compile(r"(相关问题|相关面试题|面试题|问题汇总|常见问题|篇)$")
 HEADING_SECTION = re.compile(r"(问题|面试题|问答|篇|部分|专题)$")
 ANSWER_PREFIX = re.compile(r"^(答|回答|A)\s*[:：]\s*")
@@ -65,13 +82,26 @@ BREADCRUMB = re.compile(
 )
 FOOTER = re.compile(
     r"^(分享到|分享至|上一篇|下一篇|本文链接|原文链接|原文地址|版权声明|版权所有|转载请|本文来源|"
-    r"copyright|©|返回顶部|扫码关注|扫一扫|打赏|点赞\s*[(（\d]|"
-    r"(发布时间|发布于|更新时间|作者|来源|标签|阅读|浏览|tags?)\s*[(（:：])",
+    r"copyright|©|返回顶部|扫码关注|扫一扫|打赏|点赞\s*[(（\d]|【推荐】|【广告】|\[TOC\]$|目录$|"
+    r"点击上方|关注我们|-?\s*END\s*-?$|赞赏支持|还没有人赞赏|小礼物走一走|更多精彩内容|阅读原文|"
+    r"发表于|posted @|\d+\s*人(点赞|赞同|喜欢)|"
+    r"(点赞|收藏|阅读|浏览|评论|字数|赞同|喜欢|在看)\s*[\d,.]+\s*[kKwW万千]?$|"
+    r"[\d.,:\s]+$|"
+    r"(发布时间|更新时间|作者|来源|标签|文章标签|分类专栏|分类|阅读|浏览|tags?)\s*[(（:：])",
     re.IGNORECASE,
 )
-TRAILER = re.compile(
-    r"^(相关文章|相关阅读|相关推荐|推荐阅读|猜你喜欢|热门文章|延伸阅读|最新文章)\s*[:：]?$"
+SCRIPT_BLOCK = re.compile(
+    r"<(script|style|iframe|object|embed)\b.*?(</\1\s*>|\Z)", re.IGNORECASE | re.DOTALL
 )
+# A meta line: a short line carrying a full date ("2024-06-18 09:12 · 阅读 5.2k").
+DATE_LINE = re.compile(r"\d{4}\s*[-./年]\s*\d{1,2}\s*[-./月]\s*\d{1,2}")
+TRAILER = re.compile(
+    r"^(相关文章|相关阅读|相关推荐|相关博文|推荐阅读|往期推荐|往期回顾|猜你喜欢|热门文章|延伸阅读|"
+    r"最新文章|推荐阅读更多精彩内容|评论区|评论列表|全部评论|精选留言|留言|发表评论|"
+    r"回复\s+支持\s+反对|参考资料|参考文献|references)\s*[:：]?$",
+    re.IGNORECASE,
+)
+TRAILER_AFTER_LINES = 6  # a trailer this far into the page ends it, question seen or not
 
 
 class ArticleError(ValueError):
@@ -105,18 +135,48 @@ class ArticleImportResult:
 
 
 def article_decode(data: bytes) -> str:
-    """The file's text; ArticleError for binary, empty or non-UTF-8 content."""
+    """The file's text; ArticleError for binary, empty, too large or undecodable content."""
+    return article_decode_detected(data)[0]
+
+
+def article_decode_detected(data: bytes) -> tuple[str, str]:
+    """The file's text and the encoding it was read in: UTF-8 when it is, else the charset a
+    page declares (<meta charset=gbk>), else what charset-normalizer detects (GBK/GB18030 pages
+    are common). ArticleError for binary, empty or too large files."""
+    if len(data) > MAX_ARTICLE_BYTES:
+        raise ArticleError(
+            f"the file is {len(data) / 1024 / 1024:.1f} MB; the limit is "
+            f"{MAX_ARTICLE_BYTES // 1024 // 1024} MB"
+        )
     if b"\x00" in data:
-        raise ArticleError("the file contains NUL bytes: it looks binary, not UTF-8 text")
+        raise ArticleError("the file contains NUL bytes: it looks binary, not text")
     if not data.strip():
         raise ArticleError("the file is empty")
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise ArticleError(
-            f"the file is not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start})"
-        ) from error
-    return text.removeprefix("\ufeff")
+        text, encoding = data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        text, encoding = _decode_other(data)
+    controls = sum(1 for char in text if ord(char) < 32 and char not in "\n\r\t\f")
+    if controls > BINARY_CONTROL_RATIO * len(text):
+        raise ArticleError("the file contains control characters: it looks binary, not text")
+    return text.removeprefix("\ufeff"), encoding
+
+
+def _decode_other(data: bytes) -> tuple[str, str]:
+    declared = re.search(rb"<meta[^>]+charset=[\"']?([\w-]+)", data[:4096], re.IGNORECASE)
+    if declared:
+        name = declared[1].decode("ascii").lower()
+        name = "gb18030" if name in ("gbk", "gb2312", "gb_2312-80") else name
+        try:
+            return data.decode(name), name
+        except (LookupError, UnicodeDecodeError):
+            pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise ArticleError("the file is not text in any encoding we know: it looks binary")
+    return str(best), best.encoding
 
 
 def article_is_html(text: str, *, source_name: str = "") -> bool:
@@ -131,12 +191,39 @@ def article_is_html(text: str, *, source_name: str = "") -> bool:
 # --- HTML -> Markdown-like lines ----------------------------------------------------------------
 
 
+# Page chrome, by the words of an element's class or id (split at "-", "_" and camelCase):
+# comment sections, recommended/related lists, author and meta bars, share and tool bars.
+_JUNK_WORD_LIST = """comment comments cmt discuss feedback recommend recommended recommendations
+related breadcrumb breadcrumbs crumbs toolbar toolbox tool tools share sidebar aside signature desc
+next prev tag tags author meta nav navbar menu footer copyright actions ad ads advert login follow
+reward catalog toc info logo time count bar profile"""
+JUNK_WORDS = frozenset(_JUNK_WORD_LIST.split())
+JUNK_IDS = frozenset({"header", "top_nav", "blogtitle"})  # whole tokens: the site's header
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
+VOID |= {"track", "wbr"}
+
+
+def _is_chrome(attrs) -> bool:
+    for name, value in attrs:
+        if name not in ("class", "id") or not value:
+            continue
+        for token in value.split():
+            if token.lower() in JUNK_IDS:
+                return True
+            words = re.sub(r"([a-z])([A-Z])", r"\1 \2", token).lower()
+            if JUNK_WORDS.intersection(re.split(r"[-_ ]+", words)):
+                return True
+    return False
+
+
 class _HtmlToText(HTMLParser):
     """h1-h6 -> "# …", p/div/br -> lines, li in ul/ol -> "- "/"1. " indented by nesting depth,
-    pre -> a code fence; script, style, nav, footer and the like are dropped."""
+    pre -> a code fence, strong/b -> "**"; script, style, nav, footer and the like, and elements
+    whose class or id names page chrome (JUNK_WORDS), are dropped. With an h1, what comes before
+    it is the site's header and is dropped too."""
 
     SKIP = {"script", "style", "noscript", "template", "nav", "footer", "aside", "iframe", "svg"}
-    SKIP |= {"button", "form", "select"}
+    SKIP |= {"button", "form", "select", "textarea"}
     BLOCK = {"p", "div", "section", "article", "main", "header", "blockquote", "table", "tr"}
     BLOCK |= {"dl", "dt", "dd", "figure", "figcaption", "hr", "body", "html", "center"}
 
@@ -145,40 +232,48 @@ class _HtmlToText(HTMLParser):
         self.lines: list[str] = []
         self.parts: list[str] = []
         self.prefix = ""
+        self.skip_tag = ""  # the element being skipped, and how deep in it we are
         self.skip_depth = 0
         self.lists: list[list] = []  # [kind, counter]
         self.items: list[str] = []  # continuation indent of each open <li>
         self.heading_level = 0
-        self.saw_h1 = False
+        self.first_h1 = -1  # index in self.lines
         self.title_parts: list[str] | None = None
         self.title = ""
         self.pre_parts: list[str] | None = None
 
     def flush(self) -> None:
-        text = "".join(self.parts).strip()
+        text = "".join(self.parts)
+        text = re.sub(r"\*\*\s*\*\*", "", text).strip()  # empty or adjacent bold runs
         self.parts = []
-        if not text:
+        if not text or text == "**":
             return
         if self.heading_level:
+            if self.heading_level == 1 and self.first_h1 < 0:
+                self.first_h1 = len(self.lines)
             self.lines.append(f"{'#' * self.heading_level} {text}")
         else:
             self.lines.append(self.prefix + text)
             self.prefix = self.items[-1] if self.items else ""
 
     def handle_starttag(self, tag: str, attrs) -> None:
-        if tag in self.SKIP:
-            self.skip_depth += 1
         if self.skip_depth:
+            if tag == self.skip_tag:
+                self.skip_depth += 1
             return
         if tag == "title":
             self.title_parts = []
-        elif tag == "pre":
+            return
+        if tag in self.SKIP or (tag not in VOID and _is_chrome(attrs)):
+            self.flush()
+            self.skip_tag, self.skip_depth = tag, 1
+            return
+        if tag == "pre":
             self.flush()
             self.pre_parts = []
         elif re.fullmatch(r"h[1-6]", tag):
             self.flush()
             self.heading_level = int(tag[1])
-            self.saw_h1 = self.saw_h1 or tag == "h1"
         elif tag in ("ul", "ol"):
             self.flush()
             start = dict(attrs).get("start") or "1"
@@ -192,6 +287,8 @@ class _HtmlToText(HTMLParser):
             marker = "-" if kind == "ul" else f"{self.lists[-1][1]}."
             self.prefix = "  " * (depth - 1) + marker + " "
             self.items.append(" " * len(self.prefix))
+        elif tag in ("strong", "b") and self.pre_parts is None:
+            self.parts.append("**")
         elif tag == "br" or tag in self.BLOCK:
             self.flush()
         elif tag in ("td", "th"):
@@ -199,7 +296,7 @@ class _HtmlToText(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if self.skip_depth:
-            if tag in self.SKIP:
+            if tag == self.skip_tag:
                 self.skip_depth -= 1
             return
         if tag == "title" and self.title_parts is not None:
@@ -222,16 +319,18 @@ class _HtmlToText(HTMLParser):
             if self.items:
                 self.items.pop()
             self.prefix = self.items[-1] if self.items else ""
+        elif tag in ("strong", "b") and self.pre_parts is None:
+            self.parts.append("**")
         elif tag in self.BLOCK:
             self.flush()
             if not self.items:
                 self.lines.append("")
 
     def handle_data(self, data: str) -> None:
-        if self.skip_depth:
-            return
         if self.title_parts is not None:
             self.title_parts.append(data)
+        elif self.skip_depth:
+            return
         elif self.pre_parts is not None:
             self.pre_parts.append(data)
         else:
@@ -240,7 +339,9 @@ class _HtmlToText(HTMLParser):
     def text(self) -> str:
         self.flush()
         lines = self.lines
-        if not self.saw_h1 and self.title:
+        if self.first_h1 >= 0:
+            lines = lines[self.first_h1 :]
+        elif self.title:
             # "KV Cache 面试题 - 某某博客" -> "KV Cache 面试题"
             title = re.split(r"\s+[-|–—_]\s+|_", self.title)[0].strip()
             lines = [f"# {title}", "", *lines]
@@ -266,6 +367,7 @@ class _Line:
     level: int = 0
     marker: str = ""  # "-" or "3."
     role: str = "content"  # title, section, question, content
+    bold: bool = False  # a paragraph that is all bold (**…**)
 
 
 def _plain(text: str) -> str:
@@ -283,6 +385,7 @@ def _question_text(text: str) -> str:
 
 def _tokenize(text: str) -> list[_Line]:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
+    text = re.sub(r"\A\s*---\n(?:[^\n]*\n){0,30}?---\n", "", text)  # YAML front matter
     lines: list[_Line] = []
     fence: list[str] | None = None
     for raw in text.split("\n"):
@@ -297,7 +400,7 @@ def _tokenize(text: str) -> list[_Line]:
             fence = [raw.strip()]
             continue
         stripped = raw.strip()
-        if not stripped:
+        if not stripped or re.fullmatch(r"(-{3,}|\*{3,}|_{3,})", stripped):  # a rule is a gap
             lines.append(_Line("blank", ""))
         elif heading := HEADING.match(stripped):
             lines.append(_Line("heading", _plain(heading[2]), level=len(heading[1])))
@@ -306,7 +409,9 @@ def _tokenize(text: str) -> list[_Line]:
             marker = f"{int(number)}." if number else "-"
             lines.append(_Line("item", item["text"].strip(), len(item["indent"]), marker=marker))
         else:
-            lines.append(_Line("text", stripped, indent=len(raw) - len(raw.lstrip())))
+            bold = BOLD_LINE.match(stripped) is not None and stripped.count("**") <= 2
+            indent = len(raw) - len(raw.lstrip())
+            lines.append(_Line("text", stripped, indent=indent, bold=bold))
     if fence is not None:  # an unclosed fence: close it
         lines.append(_Line("code", "\n".join([*fence, fence[0][:3]])))
     return lines
@@ -317,30 +422,51 @@ def _is_junk(line: _Line) -> bool:
     if line.kind not in ("text", "heading", "item"):
         return False
     text = _plain(line.text)
-    return BREADCRUMB.search(text) is not None or FOOTER.match(text) is not None
+    if BREADCRUMB.search(text) is not None or FOOTER.match(text) is not None:
+        return True
+    return (
+        len(text) <= 60 and DATE_LINE.search(text) is not None and not text.endswith(SENTENCE_END)
+    )
 
 
 def _strip_junk(lines: list[_Line]) -> tuple[list[_Line], list[str]]:
-    """Drop breadcrumb/share/footer lines, and everything from a "相关文章:" line that follows
-    the first question-like line (an earlier one is dropped alone)."""
+    """Replace breadcrumb/share/meta/footer lines by a "break" (it ends the answer before it),
+    and drop everything from a "相关文章:" line that follows the first question-like line or
+    TRAILER_AFTER_LINES lines of content (an earlier one is dropped alone)."""
     kept: list[_Line] = []
     dropped: list[str] = []
     seen_question = False
+    content = 0
     for index, line in enumerate(lines):
         text = _plain(line.text) if line.kind != "code" else ""
         if line.kind in ("text", "heading") and TRAILER.match(text):
-            if seen_question:
+            if seen_question or content >= TRAILER_AFTER_LINES:
                 dropped += [other.text for other in lines[index:] if other.kind != "blank"]
                 break
             dropped.append(line.text)
             continue
         if _is_junk(line):
             dropped.append(line.text)
+            if kept and kept[-1].kind != "break":
+                kept.append(_Line("break", ""))
             continue
+        if line.kind != "blank":
+            content += 1
         if line.kind in ("text", "heading", "item") and QUESTION_END.search(text):
             seen_question = True
         kept.append(line)
     return kept, dropped
+
+
+def _is_numbered_question(raw: str) -> bool:
+    """ "Q2: ZeRO的三个阶段分别切分了什么", "问题一：…": numbering only questions use."""
+    text = _plain(raw)
+    core = _question_text(text)
+    return (
+        QUESTION_NUMBER.match(text) is not None
+        and int(rule("TITLE_MIN_LENGTH")) <= len(core) <= PLAIN_QUESTION_MAX_LENGTH
+        and not core.endswith(SENTENCE_END)
+    )
 
 
 def _is_plain_question(text: str) -> bool:
@@ -377,7 +503,7 @@ def _assign_roles(lines: list[_Line], *, list_questions: bool) -> None:
             continue
         text, core = _question_text(line.text), _section_text(line.text)
         if line.kind == "text":
-            if _is_plain_question(text):
+            if _is_plain_question(text) or _is_numbered_question(line.text):
                 line.role = "question"
             elif (
                 len(core) <= SECTION_MAX_LENGTH
@@ -389,7 +515,11 @@ def _assign_roles(lines: list[_Line], *, list_questions: bool) -> None:
             if _is_plain_question(text):
                 line.role = "question"
         elif line.kind == "heading":
-            if (QUESTION_END.search(text) or IMPERATIVE.match(text)) and len(text) >= title_min:
+            if (
+                QUESTION_END.search(text)
+                or IMPERATIVE.match(text)
+                or _is_numbered_question(line.text)
+            ) and len(text) >= title_min:
                 line.role = "question"
             elif HEADING_SECTION.search(core) and len(core) <= SECTION_MAX_LENGTH:
                 line.role = "section"
@@ -414,6 +544,103 @@ def _assign_roles(lines: list[_Line], *, list_questions: bool) -> None:
             line.role = "question"
         else:
             line.role = "content"
+
+
+def _is_layout_heading(line: _Line, *, shortest: int) -> bool:
+    """A short line that does not end (or contain) a sentence: "LayerNorm和BatchNorm的区别"."""
+    if line.kind not in ("text", "item") or line.role != "content":
+        return False
+    if line.kind == "item" and (line.indent or line.marker == "-"):
+        return False
+    text = _question_text(line.text)
+    return (
+        shortest <= len(text) <= LAYOUT_HEADING_MAX_LENGTH
+        and not text.endswith(SENTENCE_END)
+        and not re.search(r"[。；;，,！!]", text)
+        and not text.startswith(("|", ">", "$", "`", "!["))
+    )
+
+
+def _assign_layout(lines: list[_Line]) -> None:
+    """Headings from the page's rhythm: a heading-like line after a blank line (or a bold-only
+    paragraph), followed by a longer block, repeating. One followed by another heading is a
+    section."""
+
+    def set_off(index: int) -> bool:
+        if index == 0:
+            return True
+        before = lines[index - 1]
+        return before.kind in ("blank", "break") or before.role in ("title", "section")
+
+    def next_content(index: int) -> int | None:
+        for other in range(index + 1, len(lines)):
+            if lines[other].kind != "blank":
+                return other
+        return None
+
+    def gap_below(index: int) -> bool:
+        return index + 1 < len(lines) and lines[index + 1].kind == "blank"
+
+    def introduced(index: int) -> bool:
+        """The line before (blank lines aside) ends in a colon: this continues it, unless a blank
+        line sets it off below too."""
+        for other in range(index - 1, -1, -1):
+            if lines[other].kind != "blank":
+                return lines[other].kind != "break" and lines[other].text.endswith((":", "："))
+        return False
+
+    def continues_list(index: int, following: int) -> bool:
+        line, after = lines[index], lines[following]
+        if line.kind != "item" or after.kind != "item" or after.indent != line.indent:
+            return False
+        return after.marker == "-" or int(after.marker[:-1]) == int(line.marker[:-1]) + 1
+
+    candidates = [
+        index
+        for index, line in enumerate(lines)
+        if _is_layout_heading(line, shortest=2)
+        and (set_off(index) or line.bold)
+        and (
+            line.kind == "text" and not introduced(index) or gap_below(index)
+        )  # a numbered line is a heading only when set off on both sides
+    ]
+    chosen = set(candidates)
+    title_min = int(rule("TITLE_MIN_LENGTH"))
+    questions: list[int] = []
+    sections: list[int] = []
+    for index in candidates:
+        following = next_content(index)
+        if following is None or lines[following].kind == "break":
+            continue
+        after = lines[following]
+        if following in chosen or after.role == "question":
+            sections.append(index)
+            continue
+        heading = len(_question_text(lines[index].text))
+        if heading < title_min or continues_list(index, following):
+            continue
+        block = []
+        for other in lines[following:]:
+            if other.kind in ("blank", "break") or other.role != "content":
+                break
+            block.append(other)
+        size = sum(len(other.text) for other in block)
+        if (
+            len(block) >= 2
+            or size > heading * 1.5
+            or after.kind in ("code", "item")
+            or block[-1].text.endswith((":", "："))
+            or lines[index].bold
+        ):
+            questions.append(index)
+    explicit = sum(1 for line in lines if line.role == "question")
+    if len(questions) >= LAYOUT_MIN_REPEAT or (questions and explicit >= LAYOUT_MIN_REPEAT):
+        for index in questions:
+            lines[index].role = "question"
+        explicit += len(questions)
+    if explicit:
+        for index in sections:
+            lines[index].role = "section"
 
 
 def _joined(lines: Sequence[str]) -> str:
@@ -502,12 +729,13 @@ def article_parse(
     """
     if html is None:
         html = article_is_html(text, source_name=source_name)
-    if html:
-        text = html_to_text(text)
+    # Markdown may carry raw HTML: never keep a script (the renderer sanitises the rest).
+    text = html_to_text(text) if html else SCRIPT_BLOCK.sub("", text)
     lines, dropped = _strip_junk(_tokenize(text))
     _assign_roles(lines, list_questions=False)
     if not any(line.role == "question" for line in lines):
         _assign_roles(lines, list_questions=True)  # questions written as "1. 什么是…？"
+    _assign_layout(lines)
 
     page_title = PurePath(source_name).stem or "未命名文章"
     section = ""
@@ -515,6 +743,11 @@ def article_parse(
     answer: list[_Line] = []
     found: list[tuple[list[str], list[_Line], str]] = []
     for line in lines:
+        if line.kind == "break":  # junk ends the answer; what follows it waits for a question
+            if question_lines and any(other.kind != "blank" for other in answer):
+                found.append((question_lines, answer, section))
+                question_lines, answer = [], []
+            continue
         if line.role == "title":
             page_title = _plain(line.text)
         elif line.role == "section":
@@ -600,12 +833,14 @@ def tag_vocabulary_get() -> dict[str, list[str]]:
 @transaction.atomic
 def article_plan_write(*, actor, plan: ArticlePlan) -> ArticleImportResult:
     """Create each planned question with its answer as `actor`, through the services, so each has
-    revision 1. A question whose title exists already (case-insensitively) is skipped.
+    revision 1. A question whose title exists already (case-insensitively) is skipped. The
+    answers are unverified, with an ArticleImport as their provenance, like the import page's.
 
     Raises ArticleError (and writes nothing) if the services refuse any of them.
     """
     result = ArticleImportResult()
     summary = f"导入自《{plan.page_title}》"[:300]
+    provenance = None
     for item in plan.items:
         if Question.objects.filter(title__iexact=item.title).exists():
             result.skipped.append(item.title)
@@ -614,7 +849,9 @@ def article_plan_write(*, actor, plan: ArticlePlan) -> ArticleImportResult:
             question = question_create(
                 actor=actor, title=item.title, body=item.body, tags=list(item.tags), summary=summary
             )
-            answer_create(actor=actor, question=question, body=item.answer, summary=summary)
+            answer = answer_create(
+                actor=actor, question=question, body=item.answer, summary=summary
+            )
         except ValidationError as error:
             if hasattr(error, "error_dict"):
                 messages = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
@@ -623,5 +860,16 @@ def article_plan_write(*, actor, plan: ArticlePlan) -> ArticleImportResult:
             raise ArticleError(f"《{item.title}》: {messages}") from error
         except PermissionDenied as error:
             raise ArticleError(f"{actor} may not post: {error}") from error
+        if provenance is None:
+            provenance = ArticleImport.objects.create(
+                actor=actor, source_title=plan.page_title[:300], content_hash=""
+            )
+        answer.verification = Answer.Verification.UNVERIFIED
+        answer.imported_from = provenance
+        answer.save(update_fields=["verification", "imported_from"])
+        provenance.question_ids.append(question.pk)
+        provenance.answer_ids.append(answer.pk)
         result.created.append(question)
+    if provenance is not None:
+        provenance.save(update_fields=["question_ids", "answer_ids"])
     return result

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import AnonymousUser, Group
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import ArrayField
 from django.core.management.color import no_style
@@ -27,6 +27,7 @@ from django.utils import timezone
 from accounts.models import ReputationEvent, User
 from kb.models import (
     Answer,
+    ArticleImport,
     Comment,
     CommentRevision,
     Flag,
@@ -112,11 +113,20 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         name_lists=("tags",),
     ),
     RecordType(
+        "article_import",
+        ArticleImport,
+        fields=_words(
+            "id actor_id source_title source_url license source_name encoding content_hash "
+            "question_ids answer_ids created_at undone_at undone_by_id"
+        ),
+    ),
+    RecordType(
         "answer",
         Answer,
         fields=_words(
             f"id question_id author_id {POST_FIELDS} score is_deleted locked_until "
-            "revision_count created_at updated_at"
+            "revision_count created_at updated_at verification imported_from_id verified_by_id "
+            "verified_at"
         ),
     ),
     RecordType(
@@ -171,6 +181,12 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         in_public_dump=False,
     ),
 )
+# Fields a reader accepts missing: a password (a dump without credentials) and what version 1
+# files written before imports existed lack (an answer's verification and provenance).
+OPTIONAL_FIELDS = {
+    "user": {"password"},
+    "answer": {"verification", "imported_from_id", "verified_by_id", "verified_at"},
+}
 RECORD_TYPES_BY_NAME = {record_type.name: record_type for record_type in RECORD_TYPES}
 DUMPED_MODELS = [record_type.model for record_type in RECORD_TYPES]
 
@@ -189,17 +205,26 @@ NAME_LIST_EXPRESSIONS: dict[tuple[str, str], Callable[[], Expression]] = {
 }
 
 
+# The public dump shows what an anonymous reader sees: the same visibility rule as every page
+# and endpoint (models' visible_to), so posts deleted or hidden by spam flags stay out.
+_ANONYMOUS = AnonymousUser()
+
+
 def public_question_ids() -> QuerySet:
-    return Question.objects.exclude(status=Question.Status.DELETED).values("pk")
+    return Question.objects.visible_to(_ANONYMOUS).values("pk")
 
 
 def public_answer_ids() -> QuerySet:
-    return Answer.objects.filter(is_deleted=False, question__in=public_question_ids()).values("pk")
+    return (
+        Answer.objects.visible_to(_ANONYMOUS)
+        .filter(question__in=public_question_ids())
+        .values("pk")
+    )
 
 
 def public_comment_ids() -> QuerySet:
     on_public_post = Q(question__in=public_question_ids()) | Q(answer__in=public_answer_ids())
-    return Comment.objects.filter(on_public_post, is_deleted=False).values("pk")
+    return Comment.objects.visible_to(_ANONYMOUS).filter(on_public_post).values("pk")
 
 
 def _public_rows(name: str, queryset: QuerySet) -> tuple[QuerySet, dict[str, Expression]]:
@@ -207,16 +232,13 @@ def _public_rows(name: str, queryset: QuerySet) -> tuple[QuerySet, dict[str, Exp
     posts that the public dump leaves out become null."""
     overrides: dict[str, Expression] = {}
     if name == "question":
-        queryset = queryset.exclude(status=Question.Status.DELETED)
+        queryset = queryset.filter(pk__in=public_question_ids())
         overrides = {
             "accepted_answer_id": Case(
-                When(accepted_answer__is_deleted=False, then=F("accepted_answer_id"))
+                When(accepted_answer__in=public_answer_ids(), then=F("accepted_answer_id"))
             ),
             "duplicate_of_id": Case(
-                When(
-                    Q(duplicate_of__isnull=False) & ~Q(duplicate_of__status="deleted"),
-                    then=F("duplicate_of_id"),
-                )
+                When(duplicate_of__in=public_question_ids(), then=F("duplicate_of_id"))
             ),
         }
     elif name == "answer":
@@ -472,8 +494,8 @@ class _Loader:
         self, line_number: int, record_type: RecordType, record: dict
     ) -> tuple[models.Model, dict[str, list[str]]]:
         expected = set(record_type.fields) | set(record_type.name_lists) | {"type"}
-        optional = {"password"} if record_type.name == "user" else set()
-        missing = sorted(expected - record.keys())
+        optional = OPTIONAL_FIELDS.get(record_type.name, set())
+        missing = sorted(expected - record.keys() - optional)
         unknown = sorted(record.keys() - expected - optional)
         if missing or unknown:
             problems = []
@@ -487,6 +509,8 @@ class _Loader:
         values = {}
         meta = record_type.model._meta
         for attname in record_type.fields:
+            if attname not in record:  # an optional field (checked above): the model's default
+                continue
             model_field = meta.get_field(attname)  # get_field knows "author_id" too
             try:
                 values[attname] = _check_value(model_field, record[attname])

@@ -170,7 +170,40 @@ class Question(RenderedMarkdown):
         return self.status == self.Status.DELETED
 
 
+class ArticleImport(models.Model):
+    """One import of an interview-notes article (kb.services.imports): where the text came from,
+    who imported it, what it created, and whether it was undone. Its answers point back here:
+    that is their provenance."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="article_imports"
+    )
+    source_title = models.CharField(_("source title"), max_length=300)
+    source_url = models.URLField(_("source URL"), max_length=500, blank=True)
+    license = models.CharField(_("license"), max_length=300, blank=True)
+    source_name = models.CharField(max_length=200, blank=True)  # the file's name
+    encoding = models.CharField(max_length=30, default="utf-8")
+    content_hash = models.CharField(max_length=64, db_index=True)  # sha256 of the decoded text
+    question_ids = models.JSONField(default=list, blank=True)  # questions it created
+    answer_ids = models.JSONField(default=list, blank=True)  # answers it created
+    created_at = models.DateTimeField(auto_now_add=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} of {self.source_title}"
+
+
 class Answer(RenderedMarkdown):
+    class Verification(models.TextChoices):
+        VERIFIED = "verified", _("verified")
+        UNVERIFIED = "unverified", _("unverified")
+
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="answers"
@@ -182,11 +215,27 @@ class Answer(RenderedMarkdown):
     revision_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now_add=True)
+    # Imported answers are unverified until a reviewer verifies them or an edit is approved.
+    verification = models.CharField(
+        max_length=10, choices=Verification.choices, default=Verification.VERIFIED
+    )
+    imported_from = models.ForeignKey(
+        ArticleImport, on_delete=models.PROTECT, null=True, blank=True, related_name="answers"
+    )
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
 
     objects = SoftDeletedQuerySet.as_manager()
 
     class Meta:
         indexes = [
+            models.Index(
+                fields=["verification", "created_at"],
+                name="answer_unverified",
+                condition=Q(verification="unverified"),
+            ),
             models.Index(fields=["question", "-score", "created_at"], name="answer_by_question"),
             models.Index(fields=["author", "-created_at"], name="answer_author"),
         ]
@@ -387,6 +436,9 @@ class Flag(models.Model):
         OUTDATED = "outdated", _("outdated")
         DUPLICATE = "duplicate", _("duplicate")
         MODERATOR = "moderator", _("needs moderator attention")
+
+    # Reasons that ask for an edit rather than a moderator: they feed the correction queue.
+    CORRECTION_REASONS = (Reason.INACCURATE, Reason.OUTDATED)
 
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")

@@ -13,12 +13,15 @@ from django.utils.translation import gettext_lazy as _
 from kb.rules import rule
 
 UPVOTE = "upvote"
+FLAG = "flag"
 COMMENT = "comment"
+CREATE_TAG = "create_tag"
 DOWNVOTE = "downvote"
 REVIEW_EDITS = "review_edits"
 EDIT_DIRECTLY = "edit_directly"
 CLOSE_VOTE = "close_vote"
 MODERATE = "moderate"
+IMPORT_ARTICLES = "import_articles"
 
 
 @dataclass(frozen=True)
@@ -34,11 +37,14 @@ class Privilege:
 
 PRIVILEGES: tuple[Privilege, ...] = (
     Privilege(UPVOTE, _("Vote up"), "PRIVILEGE_UPVOTE"),
+    Privilege(FLAG, _("Flag posts"), "PRIVILEGE_FLAG"),
     Privilege(COMMENT, _("Comment everywhere"), "PRIVILEGE_COMMENT"),
+    Privilege(CREATE_TAG, _("Create new tags"), "PRIVILEGE_CREATE_TAG"),
     Privilege(DOWNVOTE, _("Vote down"), "PRIVILEGE_DOWNVOTE"),
     Privilege(REVIEW_EDITS, _("Review suggested edits"), "PRIVILEGE_REVIEW_EDITS"),
     Privilege(EDIT_DIRECTLY, _("Edit others' posts directly"), "PRIVILEGE_EDIT_DIRECTLY"),
     Privilege(CLOSE_VOTE, _("Vote to close and reopen"), "PRIVILEGE_CLOSE_VOTE"),
+    Privilege(IMPORT_ARTICLES, _("Import articles of interview notes"), "PRIVILEGE_IMPORT"),
     Privilege(MODERATE, _("Moderator tools"), None),
 )
 _BY_CODE = {privilege.code: privilege for privilege in PRIVILEGES}

@@ -121,10 +121,22 @@ class QuestionListSerializer(ModelSerializer):
         return f"/api/v1/questions/{question.pk}/"
 
 
+class ProvenanceSerializer(serializers.Serializer):
+    """Where an imported answer came from."""
+
+    source_title = serializers.CharField()
+    source_url = serializers.CharField()
+    license = serializers.CharField()
+    imported_at = serializers.DateTimeField(source="created_at")
+    imported_by = serializers.CharField(source="actor.username")
+    import_id = serializers.IntegerField(source="pk")
+
+
 class AnswerSerializer(ModelSerializer):
     author = UserSummarySerializer(read_only=True)
     is_accepted = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
+    provenance = ProvenanceSerializer(source="imported_from", read_only=True, allow_null=True)
 
     class Meta:
         model = Answer
@@ -138,6 +150,8 @@ class AnswerSerializer(ModelSerializer):
             "score",
             "is_accepted",
             "is_deleted",
+            "verification",
+            "provenance",
             "revision_count",
             "created_at",
             "updated_at",
@@ -153,7 +167,7 @@ class AnswerSerializer(ModelSerializer):
 
 class QuestionDetailSerializer(QuestionListSerializer):
     answers = serializers.SerializerMethodField()
-    duplicate_of = serializers.PrimaryKeyRelatedField(read_only=True)
+    duplicate_of = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = Question
@@ -174,7 +188,7 @@ class QuestionDetailSerializer(QuestionListSerializer):
 
 class RevisionSerializer(ModelSerializer):
     author = UserSummarySerializer(read_only=True)
-    reviewer = UserSummarySerializer(read_only=True)
+    reviewer = UserSummarySerializer(read_only=True, allow_null=True)
     base_revision = serializers.SerializerMethodField()
     rollback_of = serializers.SerializerMethodField()
 

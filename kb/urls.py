@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 
 from kb.urls_moderation import urlpatterns as moderation_urlpatterns
-from kb.views import html, html_edit, html_votes
+from kb.views import html, html_edit, html_imports, html_votes
 from kb.views.search import search_page
 
 app_name = "kb"
@@ -39,5 +39,9 @@ urlpatterns = [
     path("users/<str:username>/", html.user_detail, name="user_detail"),
     path("help/<slug:topic>/", html.help_page, name="help"),
     path("search/", search_page, name="search"),
+    path("import/", html_imports.import_page, name="import"),
+    path("imports/<int:pk>/", html_imports.import_detail, name="import_detail"),
+    path("imports/<int:pk>/undo/", html_imports.import_undo_view, name="import_undo"),
+    path("answers/<int:pk>/verify/", html_imports.answer_verify_view, name="answer_verify"),
 ]
 urlpatterns += moderation_urlpatterns

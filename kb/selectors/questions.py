@@ -72,16 +72,17 @@ def duplicate_target(*, viewer, question: Question) -> Question | None:
 
 
 def answer_list(*, viewer, question: Question) -> QuerySet[Answer]:
-    """A question's answers: accepted first, then by score, then oldest first."""
-    order = ["-score", "created_at", "pk"]
+    """A question's answers: accepted first, then by score, verified before unverified (imported)
+    answers of equal score, then oldest first."""
+    order = ["-score", "-verification", "created_at", "pk"]  # "verified" > "unverified"
     if question.accepted_answer_id:  # (the CASE costs a question page 0.2 ms to compile)
         order.insert(0, Case(When(pk=question.accepted_answer_id, then=Value(0)),
                              default=Value(1), output_field=IntegerField()))  # fmt: skip
     return (
         Answer.objects.visible_to(viewer)
         .filter(question=question)
-        .select_related("author")
-        .defer(*AUTHOR_UNSHOWN)
+        .select_related("author", "imported_from__actor")
+        .defer(*AUTHOR_UNSHOWN, "imported_from__actor__password", "imported_from__actor__bio")
         .order_by(*order)
     )
 
@@ -92,7 +93,7 @@ def answer_get(*, viewer, pk: int) -> Answer:
     return (
         Answer.objects.visible_to(viewer)
         .filter(question__in=Question.objects.visible_to(viewer).values("pk"))
-        .select_related("author", "question")
+        .select_related("author", "question", "imported_from__actor")
         .get(pk=pk)
     )
 

@@ -11,7 +11,7 @@ history; the decision goes into the moderation log, public, naming the voters.
 from collections import Counter
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -33,17 +33,7 @@ class CloseResult:
 
 
 def _check_may_vote(actor, question: Question) -> None:
-    if not permissions.is_active_member(actor):
-        raise PermissionDenied(_("Log in to vote."))
-    if question.is_deleted:
-        raise PermissionDenied(_("This post is deleted."))
-    if not permissions.can_vote_close(actor, question):
-        if permissions.post_is_locked(question):
-            raise PermissionDenied(_("This post is locked."))
-        raise PermissionDenied(
-            _("Voting to close and reopen needs %(n)d reputation.")
-            % {"n": rule("PRIVILEGE_CLOSE_VOTE")}
-        )
+    permissions.refuse(permissions.close_vote_refusal(actor, question))
 
 
 def _clean_duplicate_of(*, actor, question: Question, reason: str, duplicate_of) -> Question | None:

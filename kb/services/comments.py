@@ -39,8 +39,7 @@ def _parent_question(post: Question | Answer) -> Question:
 
 @transaction.atomic
 def comment_create(*, actor, post: Question | Answer, body: str) -> Comment:
-    if not permissions.can_comment(actor, post):
-        raise PermissionDenied(_("You cannot comment here."))
+    permissions.refuse(permissions.comment_refusal(actor, post))
     body = validate_comment_body(body)
     comment = Comment.objects.create(
         question=post if isinstance(post, Question) else None,

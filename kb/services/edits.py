@@ -120,10 +120,10 @@ def _check_may_edit(actor, post: Question | Answer) -> None:
         raise PermissionDenied(_("This post is deleted."))
 
 
-def _validated(post: Question | Answer, content: PostContent) -> PostContent:
+def _validated(actor, post: Question | Answer, content: PostContent) -> PostContent:
     if isinstance(post, Question):
         title, body, tags = validate_question(title=content.title, body=content.body,
-                                              tags=content.tags)  # fmt: skip
+                                              tags=content.tags, actor=actor)  # fmt: skip
         return PostContent(title=title, body=body, tags=tags)
     return PostContent(title="", body=validate_body(content.body))
 
@@ -184,7 +184,7 @@ def post_edit(
         if conflicts:
             raise EditConflict(current=current, yours=yours, merged=merged, conflicts=conflicts)
         yours, merged_in = merged, True
-    content = _validated(post, yours)
+    content = _validated(actor, post, yours)
     if content == _content_of(current) or (
         isinstance(post, Answer) and content.body == current.body
     ):
@@ -223,6 +223,10 @@ def _after_direct_edit(*, actor, post: Question | Answer, revision: Revision) ->
 
     suggestion_supersede(actor=actor, post=post, by=revision)
     flags_mark_corrected(actor=actor, post=post)
+    if post.author_id != actor.pk:  # another member's direct edit verifies an imported answer
+        from kb.services.imports import answer_mark_verified
+
+        answer_mark_verified(actor=actor, answer=post)
 
 
 @transaction.atomic

@@ -30,7 +30,7 @@ from kb.services.reputation import day_start, next_day_start, users_lock
 
 Reason = Flag.Reason
 SPAM_LIKE = (Reason.SPAM, Reason.RUDE)
-CORRECTION_REASONS = (Reason.INACCURATE, Reason.OUTDATED)
+CORRECTION_REASONS = Flag.CORRECTION_REASONS
 DECISIONS = (Flag.Status.HELPFUL, Flag.Status.DECLINED)
 TEXT_MAX_LENGTH = 500
 
@@ -76,12 +76,7 @@ def _clean_flag(reason, text) -> tuple[str, str]:
 def flag_create(*, actor, target: Target, reason: str, text: str = "") -> Flag:
     """Flag a question, an answer or a comment."""
     target = _locked_target(target)
-    if not permissions.is_active_member(actor):
-        raise PermissionDenied(_("Log in to flag."))
-    if target.author_id == actor.pk:
-        raise PermissionDenied(_("You cannot flag your own post."))
-    if target.is_deleted:
-        raise PermissionDenied(_("This post is deleted."))
+    permissions.refuse(permissions.flag_refusal(actor, target))
     reason, text = _clean_flag(reason, text)
     key = target_key(target)
     if Flag.objects.filter(user=actor, status=Flag.Status.PENDING, **{key: target}).exists():

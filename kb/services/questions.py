@@ -10,7 +10,9 @@ from kb.services.tags import tags_resolve
 from kb.services.validation import validate_body, validate_title
 
 
-def validate_question(*, title: str, body: str, tags: list[str]) -> tuple[str, str, list[str]]:
+def validate_question(
+    *, title: str, body: str, tags: list[str], actor=None
+) -> tuple[str, str, list[str]]:
     errors: dict[str, list[str]] = {}
     cleaned: dict[str, object] = {}
     for field, check in (
@@ -25,7 +27,7 @@ def validate_question(*, title: str, body: str, tags: list[str]) -> tuple[str, s
         names = [t for t in tags if str(t).strip()]
         if not names:
             raise ValidationError({"tags": _("Add at least one tag.")})
-        tag_objects = tags_resolve(names=names)
+        tag_objects = tags_resolve(names=names, creator=actor)
         cleaned["tags"] = [t.name for t in tag_objects]
     except ValidationError as error:
         errors.update(error.message_dict)
@@ -42,7 +44,7 @@ def question_create(
     endpoints pass `rate_limited` to apply the new-member limits (kb.services.rate_limits)."""
     if not permissions.can_ask(actor):
         raise PermissionDenied(_("You cannot ask questions."))
-    title, body, tag_names = validate_question(title=title, body=body, tags=tags)
+    title, body, tag_names = validate_question(title=title, body=body, tags=tags, actor=actor)
     if rate_limited:
         question_rate_check(actor=actor)
     question = Question.objects.create(title=title, body=body, body_html="", author=actor)

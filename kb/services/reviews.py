@@ -86,6 +86,9 @@ def _approve(*, actor, revision: Revision, post: Question | Answer, note: str = 
     revision_make_current(post=post, revision=revision)
     reputation_edit_approved(revision=revision)
     flags_mark_corrected(actor=actor, post=post)
+    from kb.services.imports import answer_mark_verified
+
+    answer_mark_verified(actor=actor, answer=post)  # an approved edit verifies an import
 
 
 @transaction.atomic
@@ -123,6 +126,7 @@ def edit_review(
     if decision == "improve":
         suggestion = PostContent(title=revision.title, body=revision.body, tags=list(revision.tags))
         improved = validated_content(
+            actor,
             post,
             PostContent(
                 title=suggestion.title if title is None else title,

@@ -81,9 +81,7 @@ def _check_value(value) -> int:
 
 
 def _check_allowed(actor, post: Question | Answer, value: int | None) -> None:
-    refusal = permissions.vote_refusal(actor, post, value)
-    if refusal:
-        raise PermissionDenied(refusal)
+    permissions.refuse(permissions.vote_refusal(actor, post, value))
 
 
 def _check_changeable(vote: Vote, post: Question | Answer, now: datetime) -> None:
@@ -169,11 +167,11 @@ def _accept_locked(answer: Answer) -> tuple[Question, Answer]:
 def answer_accept(*, actor, answer: Answer) -> Question:
     """The asker accepts `answer`, replacing any earlier accept (whose reputation is reversed)."""
     question, answer = _accept_locked(answer)
-    refusal = permissions.accept_refusal(actor, question)
-    if refusal:
-        raise PermissionDenied(refusal)
+    permissions.refuse(permissions.accept_refusal(actor, question))
     if answer.is_deleted:
         raise PermissionDenied(_("This answer is deleted."))
+    if permissions.answer_is_unverified(answer):
+        raise PermissionDenied(_("An imported answer must be verified before it is accepted."))
     if question.accepted_answer_id == answer.pk:
         return question
     previous_id = question.accepted_answer_id
@@ -194,9 +192,7 @@ def answer_accept(*, actor, answer: Answer) -> Question:
 def answer_unaccept(*, actor, answer: Answer) -> Question:
     """The asker withdraws the accept from `answer` (nothing happens if it is not accepted)."""
     question, answer = _accept_locked(answer)
-    refusal = permissions.accept_refusal(actor, question)
-    if refusal:
-        raise PermissionDenied(refusal)
+    permissions.refuse(permissions.accept_refusal(actor, question))
     if question.accepted_answer_id != answer.pk:
         return question
     users = reputation.accept_events_users(answer_id=answer.pk)

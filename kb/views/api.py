@@ -61,7 +61,9 @@ def _question_or_404(request, pk) -> Question:
 
 
 def _answer_or_404(request, pk) -> Answer:
-    answers = Answer.objects.visible_to(request.user).select_related("author", "question")
+    answers = Answer.objects.visible_to(request.user).select_related(
+        "author", "question", "imported_from__actor"
+    )
     answer = get_object_or_404(answers, pk=pk)
     if not kb_permissions.can_view(request.user, answer.question):
         raise Http404

@@ -17,6 +17,7 @@ from kb.permissions import (
     can_comment,
     can_edit,
     can_edit_directly,
+    can_verify,
     is_moderator,
     post_is_locked,
 )
@@ -121,6 +122,8 @@ def question_page(
             post.question = question  # the permission checks below read it: no query per answer
         key = _comment_key(post)
         post.viewer_can_edit = can_edit(viewer, post)
+        if isinstance(post, Answer):
+            post.viewer_can_verify = can_verify(viewer, post)
         post.viewer_can_comment = can_comment(viewer, post)
         post.comment_list = comments["question" if isinstance(post, Question) else "answer"].get(
             post.pk, []

@@ -29,6 +29,7 @@ from kb.selectors.moderation import (
     review_edit_get,
     review_edit_list,
     suggested_edit_list_by_author,
+    unverified_answer_list,
 )
 from kb.selectors.questions import answer_get, question_get
 from kb.services import closing, flags, moderation, reviews
@@ -38,6 +39,7 @@ from kb.services.moderation import ACTIONS
 from kb.templatetags.kb_pages import question_url
 
 User = get_user_model()
+UNVERIFIED_SHOWN = 50  # imported answers waiting for a check, shown under the flagged posts
 
 QUEUE_PAGE_SIZE = 20
 LOG_PAGE_SIZE = 50
@@ -459,7 +461,18 @@ def correction_queue_view(request: HttpRequest) -> HttpResponse:
     page, groups = _flag_groups_page(
         request, correction_queue(viewer=request.user), reasons=CORRECTION_REASONS
     )
-    return render(request, "kb/moderation/corrections.html", {"page": page, "groups": groups})
+    unverified = list(unverified_answer_list(viewer=request.user)[: UNVERIFIED_SHOWN + 1])
+    return render(
+        request,
+        "kb/moderation/corrections.html",
+        {
+            "page": page,
+            "groups": groups,
+            "unverified": unverified[:UNVERIFIED_SHOWN],
+            "more_unverified": len(unverified) > UNVERIFIED_SHOWN,
+            "can_import": permissions.can_import(request.user),
+        },
+    )
 
 
 # --- The log and suspensions ------------------------------------------------------------------

@@ -14,6 +14,7 @@ from accounts.models import ApiToken, ReputationEvent, User
 from kb.dump import DUMPED_MODELS, RECORD_TYPES, database_contents, dump_lines
 from kb.models import (
     Answer,
+    ArticleImport,
     Flag,
     ModerationAction,
     Question,
@@ -108,6 +109,18 @@ def populated():
     ModerationAction.objects.create(
         actor=moderator, action="user_warn", target_user=reader, reason="请礼貌", is_public=False
     )
+    imported = answer_create(actor=moderator, question=question, body="导入的回答：两者等价。")
+    provenance = ArticleImport.objects.create(
+        actor=moderator,
+        source_title="面经合集",
+        source_url="https://blog.example.com/1",
+        license="CC BY-SA 4.0",
+        content_hash="0" * 64,
+        answer_ids=[imported.pk],
+    )
+    Answer.objects.filter(pk=imported.pk).update(
+        verification="unverified", imported_from=provenance
+    )
     event = ReputationEvent.objects.create(
         user=author, kind="question_upvoted", amount=10, question=question, vote=vote
     )
@@ -152,6 +165,26 @@ def test_export_import_export_gives_the_same_file(populated, tmp_path):
 
     assert second[1:] == first[1:]
     assert json.loads(second[0])["exported_at"] >= json.loads(first[0])["exported_at"]
+
+
+def test_a_dump_written_before_imports_existed_still_loads(populated, tmp_path):
+    """Answers without verification and provenance fields (and no article_import records) load
+    as verified answers without provenance."""
+    lines = export(tmp_path / "new.jsonl")
+    old = [lines[0]]
+    for line in lines[1:]:
+        record = json.loads(line)
+        if record["type"] == "article_import":
+            continue
+        if record["type"] == "answer":
+            for key in ("verification", "imported_from_id", "verified_by_id", "verified_at"):
+                del record[key]
+        old.append(json.dumps(record, ensure_ascii=False) + "\n")
+    (tmp_path / "old.jsonl").write_text("".join(old), encoding="utf-8")
+    wipe_database()
+    import_file(tmp_path / "old.jsonl")
+    assert set(Answer.objects.values_list("verification", flat=True)) == {"verified"}
+    assert not Answer.objects.filter(imported_from__isnull=False).exists()
 
 
 def test_import_keeps_ids_timestamps_and_relations(populated, tmp_path):
@@ -435,7 +468,7 @@ def test_api_dump_is_json_lines_without_private_data(populated, api_client):
     for record in lines[1:]:
         by_type.setdefault(record["type"], []).append(record)
     assert set(by_type) == {"user", "tag", "question", "answer", "revision", "comment",
-                            "comment_revision", "moderation_action"}  # fmt: skip
+                            "comment_revision", "moderation_action", "article_import"}  # fmt: skip
     assert set(by_type["user"][0]) == {"type", "id", "username", "display_name", "bio",
                                        "reputation", "is_system", "date_joined"}  # fmt: skip
     text = json.dumps(lines, ensure_ascii=False)
@@ -487,3 +520,23 @@ def test_tag_question_counts_survive_the_round_trip(populated, tmp_path):
     wipe_database()
     import_file(tmp_path / "dump.jsonl")
     assert dict(Tag.objects.values_list("name", "question_count")) == counts
+
+
+def test_api_dump_leaves_out_posts_and_comments_hidden_by_flags(populated, api_client):
+    # The dump shows what an anonymous reader sees: a post hidden by spam flags (not deleted)
+    # stays out, and so do the comments on it and references to it.
+    question, answer = populated["question"], populated["answer"]
+    spam_question = question_make(title="隐藏的问题: 广告链接?", tags=["llm"])
+    spam_comment = comment_create(actor=populated["author"], post=answer, body="广告评论")
+    Question.objects.filter(pk=spam_question.pk).update(hidden_by_flags=True)
+    Answer.objects.filter(pk=answer.pk).update(hidden_by_flags=True)
+
+    _response, lines = api_dump(api_client)
+
+    ids = {(r["type"], r["id"]) for r in lines[1:]}
+    assert ("question", spam_question.pk) not in ids
+    assert ("answer", answer.pk) not in ids
+    assert ("comment", spam_comment.pk) not in ids
+    shown = {r["id"]: r for r in lines if r["type"] == "question"}
+    assert shown[question.pk]["accepted_answer_id"] is None
+    assert not [r for r in lines if r["type"] == "revision" and r["answer_id"] == answer.pk]

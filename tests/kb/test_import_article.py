@@ -291,12 +291,22 @@ def test_dry_run_marks_questions_that_would_be_skipped(starter_tag_rows):
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "NUL bytes"),
         (b"", "is empty"),
         (b"  \n\n\t\n", "is empty"),
-        ("Qu'est-ce que l'attention ? Réponse : é".encode("latin-1"), "not UTF-8"),
+        (bytes(range(1, 32)) * 400 + bytes(range(128, 256)) * 50, "looks binary"),
+        ("什么是RAG？\n检索增强。\n".encode() * 800_000, "the limit is 2 MB"),
         ("今天面试聊得不错。\n面试官人很好。\n".encode(), "no questions found"),
         ("什么是RAG？\n什么是GQA？\n".encode(), "no questions found"),
         (b"<html><script>var q = '1?';</script></html>", "no questions found"),
     ],
-    ids=["binary", "empty", "whitespace", "latin-1", "no-questions", "no-answers", "html-script"],
+    ids=[
+        "binary",
+        "empty",
+        "whitespace",
+        "control-bytes",
+        "10-MB",
+        "no-questions",
+        "no-answers",
+        "html-script",
+    ],
 )
 def test_bad_files_exit_2_with_a_message_and_write_nothing(
     starter_tag_rows, tmp_path, content, message
@@ -337,3 +347,14 @@ def test_a_refused_answer_rolls_back_the_whole_import(starter_tag_rows, tmp_path
     assert error.value.returncode == 2
     assert "《什么是长度外推？》" in str(error.value) and "nothing imported" in str(error.value)
     assert row_counts() == counts
+
+
+def test_command_imports_are_unverified_with_their_provenance(starter_tag_rows):
+    from kb.models import ArticleImport
+
+    import_article(str(ARTICLES / "kv_cache.html"))
+    provenance = ArticleImport.objects.get()
+    answers = Answer.objects.filter(imported_from=provenance)
+    assert answers.count() == len(provenance.answer_ids) == 2
+    assert set(answers.values_list("verification", flat=True)) == {"unverified"}
+    assert provenance.source_title == "大模型推理面试题：KV Cache 与注意力变体"

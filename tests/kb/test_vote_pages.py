@@ -362,12 +362,13 @@ def test_only_the_asker_sees_accept_buttons(client):
 # ---------- The user page: privileges and the reputation ledger ----------
 
 
+@pytest.mark.real_privileges
 def test_user_page_lists_privileges_earned_and_needed(client):
     member(130, username="mid")
     html = page(client.get("/en/users/mid/"))
     section = html[html.index('id="user-privileges"') :]
     earned = re.findall(r'class="privilege privilege--granted">.*?__label">([^<]+)<', section, re.S)
-    assert earned == ["Vote up", "Comment everywhere", "Vote down"]
+    assert earned == ["Vote up", "Flag posts", "Comment everywhere", "Vote down"]
     assert "needs 500" in section and "needs 1,000" in section
     assert "moderators" in section
 

@@ -6,7 +6,7 @@ from django.db import transaction
 
 from kb.article_import import (
     ArticleError,
-    article_decode,
+    article_decode_detected,
     article_parse,
     article_plan_write,
     tag_vocabulary_get,
@@ -19,8 +19,9 @@ BAD_INPUT = 2
 
 class Command(BaseCommand):
     help = (
-        "Import an interview-notes article (UTF-8 text, Markdown or HTML) as questions with one "
-        "answer each. Questions whose title exists already are skipped. Exit code 2 on a bad file."
+        "Import an interview-notes article (text, Markdown or HTML; GBK/GB18030 is detected) "
+        "as questions with one answer each. Questions whose title exists already are skipped. "
+        "Exit code 2 on a bad file."
     )
 
     def add_arguments(self, parser):
@@ -42,9 +43,8 @@ class Command(BaseCommand):
                 f"{path}: cannot read: {error.strerror}", returncode=BAD_INPUT
             ) from error
         try:
-            plan = article_parse(
-                article_decode(data), source_name=path.name, vocabulary=tag_vocabulary_get()
-            )
+            text, encoding = article_decode_detected(data)
+            plan = article_parse(text, source_name=path.name, vocabulary=tag_vocabulary_get())
         except ArticleError as error:
             raise CommandError(f"{path}: {error}", returncode=BAD_INPUT) from error
         if not plan.items:
@@ -53,6 +53,8 @@ class Command(BaseCommand):
                 "heading, followed by its answer)",
                 returncode=BAD_INPUT,
             )
+        if encoding != "utf-8":
+            self.stderr.write(f"{path}: not UTF-8; decoded as {encoding.upper()}.")
         for title in plan.unanswered:
             self.stderr.write(f"No answer text, not imported: {title}")
         if dry_run:
