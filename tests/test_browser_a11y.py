@@ -10,6 +10,7 @@ keyboard alone: focus moves with Tab, buttons act on Enter or Space.
 
 import pytest
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from kb.models import Question, Revision, Vote
 from kb.services.reputation import reputation_grant
@@ -77,9 +78,8 @@ def test_vote_accept_answer_and_review_with_the_keyboard_alone(
         page.goto(f"{live_server.url}/questions/{question.pk}/")
         # Vote up the answer with Space, then accept it with Enter.
         focus_and_press(page, page.locator(f"#answer-{answer.pk} .votes__button--up"), "Space")
-        page.wait_for_function(
-            f"document.querySelector('#answer-{answer.pk} [data-vote-score]').textContent == '1'"
-        )
+        # (a locator assertion: the site's Content-Security-Policy forbids wait_for_function's eval)
+        expect(page.locator(f"#answer-{answer.pk} [data-vote-score]")).to_have_text("1")
         focus_and_press(page, page.locator(f"#answer-{answer.pk} .accept__button"))
         page.locator(f"#answer-{answer.pk} .accept__button[aria-pressed=true]").wait_for()
 
