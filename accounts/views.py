@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.forms import ProfileForm, SignupForm, TokenCreateForm
 from accounts.models import ApiToken
 from accounts.services import profile_update, token_create, token_revoke, user_signup
+from config.compression import never_compress
 from kb.api_errors import error_body
 from kb.forms import add_service_errors
 
@@ -173,6 +174,7 @@ def _token_page(request: HttpRequest, form: TokenCreateForm, *, new_key: str = "
 
 
 @login_required
+@never_compress  # shows a new API token: no compression, no BREACH (config/compression.py)
 @require_http_methods(["GET", "HEAD", "POST"])
 def token_list(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":

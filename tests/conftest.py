@@ -4,6 +4,7 @@ from django.core.cache import cache
 from django.utils import translation
 from rest_framework.test import APIClient
 
+from tests.a11y import audit_or_skip
 from tests.factories import UserFactory, moderator_create
 
 
@@ -82,3 +83,17 @@ def moderator(db):
 @pytest.fixture
 def api_client():
     return APIClient()
+
+
+@pytest.fixture(autouse=True)
+def axe_audit(request):
+    """After each browser test, axe-core on every page it visited (tests/a11y.py).
+
+    Asking for the database here makes this teardown run before the test's data is flushed."""
+    if request.node.get_closest_marker("browser") is None:
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    browser = request.getfixturevalue("browser")
+    yield
+    audit_or_skip(browser)

@@ -50,6 +50,12 @@ def question_get(*, viewer, pk: int) -> Question:
     )
 
 
+def question_is_deleted(*, pk: int) -> bool:
+    """Whether a question exists and is deleted (its page answers 410 Gone to those who may not
+    see it). Says nothing about its content, so it takes no viewer."""
+    return Question.objects.filter(pk=pk, status=Question.Status.DELETED).exists()
+
+
 def duplicate_target(*, viewer, question: Question) -> Question | None:
     """The question a question closed as a duplicate points to, when the viewer may see it (a
     query only for such questions: joining it into question_get made every read slower)."""

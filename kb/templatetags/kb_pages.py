@@ -1,5 +1,6 @@
 """Small helpers for the read pages: canonical question links, cached links to tags and members."""
 
+import re
 from functools import lru_cache
 
 from django import template
@@ -152,3 +153,15 @@ def follow_up_link(follow_up: dict) -> str:
     """The page of the question a follow-up points to, or "" when it points to none."""
     question_id = follow_up.get("question_id")
     return cached_reverse("kb:question_detail", pk=question_id) if question_id else ""
+
+
+# Han characters (CJK Unified Ideographs and Extension A, compatibility ideographs).
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+@register.filter
+def text_lang(text) -> str:
+    """The language of a post's text for its `lang` attribute: zh-Hans when it has any Han
+    character (Chinese posts mix in English terms, never the other way round), else en. On /en/
+    pages this tells screen readers and fonts that a Chinese title is Chinese (WCAG 3.1.2)."""
+    return "zh-Hans" if _HAN.search(str(text or "")) else "en"

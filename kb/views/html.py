@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
-from kb import markdown
+from kb import markdown, seo
 from kb.conditional import apply_validators, not_modified_or_none
 from kb.forms import AnswerForm, CommentForm, RollbackForm
 from kb.models import Answer, Question, Revision, Tag
@@ -31,6 +31,7 @@ from kb.selectors.questions import (
     answer_list_by_author,
     duplicate_target,
     question_get,
+    question_is_deleted,
     question_list,
 )
 from kb.selectors.revisions import revision_list
@@ -91,7 +92,14 @@ def question_detail(request: HttpRequest, pk: int, slug: str | None = None) -> H
     if not_modified is not None:
         question_view_record(question_id=int(pk), visitor=visitor_key(request))
         return not_modified
-    question = _question_or_404(request, int(pk))
+    try:
+        question = question_get(viewer=request.user, pk=int(pk))
+    except Question.DoesNotExist as error:
+        # Deleted for good reasons and not coming back: 410 tells search engines to drop it
+        # sooner than a 404 (which a question hidden by flags, still under review, gets).
+        if question_is_deleted(pk=int(pk)):
+            return render(request, "410.html", status=410)
+        raise Http404 from error
     canonical_slug = question_slug(question.title)
     if slug is not None and slug != canonical_slug:
         return redirect(question_url(question), permanent=True)
@@ -152,7 +160,15 @@ def question_page(
             "duplicate_of": duplicate_target(viewer=viewer, question=question),
             "related_questions": related_question_list(viewer=viewer, question=question),
             "is_locked": post_is_locked(question),
-            "canonical_url": request.build_absolute_uri(question_url(question)),
+            # For search engines and link previews (kb/seo.py); no query.
+            "canonical_path": question_url(question),
+            "og_type": "article",
+            "description": seo.description(question.body_html) or question.title,
+            "qa_page_json_ld": seo.json_ld(data)
+            if (data := seo.qa_page(request, question, answers))
+            else "",
+            "uses_code": may_answer
+            or any('class="highlight"' in post.body_html for post in (question, *answers)),
             "can_answer": may_answer,
             "answer_form": (answer_form or AnswerForm()) if may_answer else None,
             "answer_preview": answer_preview,

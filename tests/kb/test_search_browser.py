@@ -49,7 +49,7 @@ def test_search_page_with_its_help_fits_a_phone_screen(request, live_server, tra
             assert response is not None and response.status == 200, path
             assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS["phone"], path
         page.goto(live_server.url + "/search/?q=注意力機制")
-        assert page.inner_text(".search-result h3 mark") == "注意力机制"
+        assert page.inner_text(".search-result h2 mark") == "注意力机制"
     finally:
         context.close()
 
