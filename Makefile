@@ -6,7 +6,9 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test serve bench lint format check messages setup db clean-data
+.PHONY: run test serve bench lint format check messages setup db clean-data audit
+
+A11Y := tools/a11y
 
 # Reinstall only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -16,7 +18,16 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed $(A11Y)/node_modules/.installed
+
+# axe-core for the browser tests' accessibility audit and Lighthouse for `make audit`, pinned in
+# tools/a11y/package-lock.json. Without npm the browser tests skip the audit (CI requires it).
+$(A11Y)/node_modules/.installed: $(A11Y)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd $(A11Y) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else \
+		echo "npm is missing: the browser tests will skip the axe-core audit (apt-get install npm)."; \
+	fi
 
 # Migrate, load the starter content when there are no questions yet, segment posts for search.
 db: setup
@@ -54,6 +65,11 @@ check: lint
 messages: setup
 	$(MANAGE) makemessages -l zh_Hans -l en --ignore .venv --ignore .data
 	$(MANAGE) compilemessages --ignore .venv
+
+# Lighthouse 12 (mobile and desktop) on the eight landing pages against `serve`'s production setup
+# (gunicorn + whitenoise, DEBUG=0) on a spare port; prints the four scores per page.
+audit: db
+	$(PY) -m tools.audit $(AUDIT_ARGS)
 
 clean-data:
 	rm -rf .data

@@ -26,6 +26,9 @@ class User(AbstractUser):
         default=False, help_text="The account that owns starter content."
     )
     suspended_until = models.DateTimeField(null=True, blank=True)
+    # The earliest due time of the member's practice cards (practice.services keeps it), so the
+    # header's "due today" count costs a query only when something is due.
+    practice_due_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [

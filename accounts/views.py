@@ -1,6 +1,8 @@
 """Account pages: sign up, log in (with the django-axes lockout page), profile settings and API
 tokens. Password change and reset are Django's own views with our templates (see urls.py)."""
 
+import math
+
 from axes.helpers import get_client_username, get_cool_off
 from axes.models import AccessAttempt
 from django.conf import settings
@@ -10,7 +12,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Max
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, translate_url
 from django.utils import timezone, translation
@@ -22,6 +24,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.forms import ProfileForm, SignupForm, TokenCreateForm
 from accounts.models import ApiToken
 from accounts.services import profile_update, token_create, token_revoke, user_signup
+from config.compression import never_compress
+from kb.api_errors import error_body
 from kb.forms import add_service_errors
 
 
@@ -87,6 +91,18 @@ def lockout(request: HttpRequest, original_response=None, credentials=None) -> H
             username=username, ip_address=getattr(request, "axes_ip_address", None)
         ).aggregate(last=Max("attempt_time"))["last"]
         retry_at = (last or timezone.now()) + cool_off
+    if request.path.startswith("/api/"):
+        # The API answers in its JSON error shape, with Retry-After in seconds.
+        body = error_body(
+            "locked_out",
+            _("Too many failed logins for this account from this address; try again later."),
+        )
+        if retry_at is not None:
+            body["error"]["retry_at"] = retry_at.isoformat()
+        response = JsonResponse(body, status=settings.AXES_HTTP_RESPONSE_CODE)
+        seconds = (retry_at - timezone.now()).total_seconds() if retry_at else 3600
+        response["Retry-After"] = str(max(1, math.ceil(seconds)))
+        return response
     return render(
         request,
         "registration/lockout.html",
@@ -158,6 +174,7 @@ def _token_page(request: HttpRequest, form: TokenCreateForm, *, new_key: str = "
 
 
 @login_required
+@never_compress  # shows a new API token: no compression, no BREACH (config/compression.py)
 @require_http_methods(["GET", "HEAD", "POST"])
 def token_list(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":

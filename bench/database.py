@@ -14,7 +14,8 @@ import psycopg
 from psycopg import sql
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-BENCH_DATABASE = "mianjing_bench"
+# BENCH_DATABASE names another one (several checkouts sharing a server).
+BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "mianjing_bench")
 
 
 def server_url() -> tuple[str, str]:

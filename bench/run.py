@@ -40,7 +40,10 @@ class Target:
     name: str
     path: str  # may contain {question_id} or {tag}: one path per sampled value
     goal_p50_ms: float | None = None
-    viewer: str = ""  # "", "member" or "moderator": who is signed in (a session cookie)
+    # "", "member", "member-unread" (with unread inbox items and watched tags) or "moderator":
+    # who is signed in (a session cookie)
+    viewer: str = ""
+    conditional: bool = False  # send each path's ETag in If-None-Match: measures the 304 path
 
     def paths(self, sample: dict[str, list[str]]) -> list[str]:
         fields = [name for name in sample if "{" + name + "}" in self.path]
@@ -67,6 +70,26 @@ TARGETS = [
         "question-member", "Question page, signed in", "/questions/{question_id}/", viewer="member"
     ),  # fmt: skip
     Target("review-edits", "Suggested-edit queue", "/review/edits/", viewer="moderator"),
+    Target(
+        "question-unread",
+        "Question page, signed in, with unread items",
+        "/questions/{question_id}/",
+        viewer="member-unread",
+    ),
+    Target("inbox", "Inbox", "/inbox/", viewer="member-unread"),
+    Target("home-watched", "Home page, my tags tab", "/?tab=watched", viewer="member-unread"),
+    Target(
+        "api-detail-304",
+        "API question detail, If-None-Match (304)",
+        "/api/v1/questions/{question_id}/",
+        conditional=True,
+    ),
+    Target(
+        "question-304",
+        "Question page, If-None-Match (304)",
+        "/questions/{question_id}/",
+        conditional=True,
+    ),  # fmt: skip
 ]
 
 
@@ -312,10 +335,13 @@ def viewer_cookies(secret_key: str) -> dict[str, str]:
 
     users = get_user_model().objects.filter(is_active=True, is_system=False)
     moderators = users.filter(groups__name=MODERATOR_GROUP)
+    members = users.exclude(pk__in=moderators.values("pk")).order_by("-reputation", "pk")
     chosen = {
-        "member": users.exclude(pk__in=moderators.values("pk")).order_by("-reputation").first(),
+        "member": members.first(),
+        "member-unread": members[1],
         "moderator": moderators.order_by("pk").first(),
     }
+    inbox_seed(chosen["member-unread"])
     cookies = {}
     for viewer, user in chosen.items():
         with override_settings(SECRET_KEY=secret_key):  # signs the session data and the hash
@@ -326,6 +352,36 @@ def viewer_cookies(secret_key: str) -> dict[str, str]:
             session.create()
         cookies[viewer] = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
     return cookies
+
+
+UNREAD_ITEMS = 40
+WATCHED_TAGS = 3
+
+
+def inbox_seed(user) -> None:
+    """Give the "member-unread" viewer a full inbox: UNREAD_ITEMS unread "new answer" items on
+    the newest answers by others (as kb.services.answers would have written for a follower),
+    and WATCHED_TAGS watched tags (the most used). Idempotent: tops up what is missing."""
+    from kb.models import Answer, Tag
+    from notifications.models import Notification, QuestionFollow, TagPreference
+
+    missing = UNREAD_ITEMS - Notification.objects.filter(recipient=user, read_at=None).count()
+    if missing > 0:
+        answers = Answer.objects.exclude(author=user).order_by("-created_at", "-pk")[:missing]
+        Notification.objects.bulk_create(
+            Notification(recipient=user, actor_id=a.author_id, kind=Notification.Kind.ANSWER,
+                         question_id=a.question_id, answer=a)
+            for a in answers
+        )  # fmt: skip
+        QuestionFollow.objects.bulk_create(
+            [QuestionFollow(user=user, question_id=a.question_id) for a in answers],
+            ignore_conflicts=True,
+        )
+    if not TagPreference.objects.filter(user=user).exists():
+        tags = Tag.objects.order_by("-question_count", "name")[:WATCHED_TAGS]
+        TagPreference.objects.bulk_create(
+            TagPreference(user=user, tag=t, kind=TagPreference.Kind.WATCHED) for t in tags
+        )
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -350,6 +406,16 @@ def prime(base_url: str, paths: list[str], *, connections: int, headers: dict[st
 
     with ThreadPoolExecutor(max_workers=connections) as pool:
         list(pool.map(fetch, paths))
+
+
+def etags_of(base_url: str, paths: list[str], headers: dict[str, str]) -> list[str]:
+    """The ETag each path is served with now (a conditional target then asks with it)."""
+    etags = []
+    for path in paths:
+        with _get(base_url + path, headers, 60) as response:
+            response.read()
+            etags.append(response.headers.get("ETag", ""))
+    return etags
 
 
 def check_paths(base_url: str, paths: list[str], headers: dict[str, str]) -> str | None:
@@ -532,6 +598,13 @@ def measure(options, bench_url: str, log: Callable[[str], None]) -> list[dict]:
                     "headers": headers,
                 }
                 prime(server.base_url, paths, connections=options.connections, headers=headers)
+                if target.conditional:
+                    # wrk's requests carry no User-Agent: count that visitor's views now and
+                    # write them, so no flush during the run changes a view count (an ETag).
+                    quiet = {**headers, "User-Agent": ""}
+                    prime(server.base_url, paths, connections=options.connections, headers=quiet)
+                    _manage("flush_view_counts", env=env)
+                    common["etags"] = etags_of(server.base_url, paths, quiet)
                 if options.warmup:
                     wrk.run(duration_seconds=options.warmup, **common)
                 result = wrk.run(duration_seconds=options.duration, **common)

@@ -24,7 +24,8 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 RESULTS_DIR = BASE_DIR / "bench" / "results"
-SEARCH_BENCH_DATABASE = "mianjing_search_bench"
+# SEARCH_BENCH_DATABASE names another one (several checkouts sharing a server).
+SEARCH_BENCH_DATABASE = os.environ.get("SEARCH_BENCH_DATABASE", "mianjing_search_bench")
 QUERY_SEED = 20250601
 TARGET_MEDIAN_MS = 20
 TARGET_P95_MS = 100

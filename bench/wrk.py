@@ -45,9 +45,39 @@ def _lua_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def lua_script(paths: list[str], headers: dict[str, str] | None = None) -> str:
+CONDITIONAL_TEMPLATE = """-- written by bench.run: each path with the ETag it was last served with
+local paths = {
+%s
+}
+local etags = {
+%s
+}
+local counter = 0
+request = function()
+  counter = counter + 1
+  local i = (counter - 1) %% #paths + 1
+  return wrk.format("GET", paths[i], {["If-None-Match"] = etags[i]%s})
+end
+"""
+
+
+def lua_script(
+    paths: list[str], headers: dict[str, str] | None = None, etags: list[str] | None = None
+) -> str:
     if not paths:
         raise ValueError("No paths to request.")
+    if etags is not None:
+        if len(etags) != len(paths):
+            raise ValueError("One ETag a path.")
+        extra = "".join(
+            f", [{_lua_string(name)}] = {_lua_string(value)}"
+            for name, value in (headers or {}).items()
+        )
+        return CONDITIONAL_TEMPLATE % (
+            ",\n".join("  " + _lua_string(path) for path in paths),
+            ",\n".join("  " + _lua_string(etag) for etag in etags),
+            extra,
+        )
     quoted = ",\n".join("  " + _lua_string(path) for path in paths)
     header_lines = "\n".join(
         f"wrk.headers[{_lua_string(name)}] = {_lua_string(value)}"
@@ -97,8 +127,9 @@ def run(
     connections: int,
     threads: int,
     headers: dict[str, str] | None = None,
+    etags: list[str] | None = None,
 ) -> Result:
-    script_path.write_text(lua_script(paths, headers), encoding="utf-8")
+    script_path.write_text(lua_script(paths, headers, etags), encoding="utf-8")
     command = [
         executable() or "wrk",
         f"-t{threads}",

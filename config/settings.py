@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
     "django.contrib.postgres",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
@@ -48,13 +49,20 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "csp",
     "accounts",
     "kb",
+    "notifications",
+    "practice",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise (which serves static files precompressed): HTML and JSON, gzip with Django's
+    # BREACH mitigation; secret-bearing pages opt out (config/compression.py).
+    "config.compression.CompressionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "accounts.language.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -63,6 +71,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "kb.request_guard.RequestGuardMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -79,6 +88,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notifications.context_processors.inbox",
+                "practice.context_processors.practice_due",
             ],
         },
     },
@@ -93,6 +104,19 @@ if not DATABASE_URL:
     DATABASE_URL = embedded_database_url(DATA_DIR / "postgres")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Web requests (gunicorn, runserver, tests) run each statement for at most STATEMENT_TIMEOUT_MS;
+# a slower one is cancelled and the request answers 503 (kb/request_guard.py). Set as a
+# connection option, so it costs no query. manage.py commands (migrate, import_kb, bench data)
+# are exempt: manage.py marks them with MIANJING_COMMAND=1.
+STATEMENT_TIMEOUT_MS = int(os.environ.get("STATEMENT_TIMEOUT_MS", "5000"))
+STATEMENT_TIMEOUT_OPTION = f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
+if os.environ.get("MIANJING_COMMAND") != "1" and STATEMENT_TIMEOUT_MS > 0:
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} {STATEMENT_TIMEOUT_OPTION}".strip()
+# Request bodies: Django refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE; JSON deeper than
+# JSON_MAX_DEPTH is a 400 (kb.api_parsers.SafeJSONParser).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+JSON_MAX_DEPTH = 32
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache: Redis when REDIS_URL is set, else local memory ---
@@ -150,9 +174,17 @@ if EMAIL_HOST:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Mianjing <noreply@mianjing.local>")
+# Absolute links in e-mail (no request to build them from).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- Internationalisation: Chinese first, English under /en/ ---
 LANGUAGE_CODE = "zh-hans"
+# The site's public origin: the API's `url` and `html_url` links are built from it.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The gzipped public dump the /data/ page offers: `manage.py export_kb --public --gzip` (cron).
+PUBLIC_DUMP_PATH = Path(
+    os.environ.get("PUBLIC_DUMP_PATH", DATA_DIR / "dumps" / "mianjing-public.jsonl.gz")
+)
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
@@ -199,6 +231,11 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_PARSER_CLASSES": [
+        "kb.api_parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Mianjing API",
@@ -207,6 +244,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "kb.api_schema.add_error_responses",
+    ],
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "QuestionStatusEnum": "kb.models.Question.Status",
@@ -224,6 +265,19 @@ SPECTACULAR_SETTINGS = {
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the progressive-enhancement scripts read it for fetch()
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp) on every response: only this site's own scripts, styles,
+# fonts and frames; no inline script or style anywhere (templates load static files). Images may
+# also come from https: (Markdown images in posts) and data: URIs (Swagger UI's icons).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "data:", "https:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
@@ -244,6 +298,8 @@ LOGGING = {
 
 # --- Product rules (named constants, overridable here) ---
 MIANJING = {
+    "ANSWER_MIN_TEXT_LENGTH": 30,  # characters of rendered text, Markdown syntax not counted
+    "RESUBMIT_WINDOW_SECONDS": 10 * 60,  # the same answer sent again within it is not repeated
     "TITLE_MIN_LENGTH": 6,  # Chinese is dense: 什么是RAG？ is a fine title
     "TITLE_MAX_LENGTH": 150,
     "BODY_MAX_LENGTH": 30000,
@@ -282,7 +338,9 @@ MIANJING = {
     "REPUTATION_GRANT_MAX": 100_000,  # largest single grant_reputation bonus
     # Privilege thresholds (kb/privileges.py), scaled for a young community.
     "PRIVILEGE_UPVOTE": 15,
-    "PRIVILEGE_COMMENT": 50,
+    "PRIVILEGE_FLAG": 15,
+    "PRIVILEGE_COMMENT": 50,  # on one's own posts and answers to one's question: always
+    "PRIVILEGE_CREATE_TAG": 300,
     "PRIVILEGE_DOWNVOTE": 125,
     "PRIVILEGE_REVIEW_EDITS": 500,
     "PRIVILEGE_EDIT_DIRECTLY": 1000,

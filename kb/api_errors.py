@@ -32,7 +32,8 @@ def exception_handler(exc, context):
         else:
             exc = exceptions.ValidationError({"non_field_errors": exc.messages})
     elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied(str(exc) or None)
+        # A rulebook refusal (kb.permissions.Refused) names its reason: "suspended", ...
+        exc = exceptions.PermissionDenied(str(exc) or None, getattr(exc, "code", None))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
 
@@ -47,6 +48,8 @@ def exception_handler(exc, context):
     else:
         message = " ".join(_flatten(detail))
     code = getattr(exc, "default_code", "error")
+    if isinstance(exc, exceptions.PermissionDenied) and isinstance(detail, str):
+        code = getattr(detail, "code", None) or code
     if isinstance(exc, exceptions.ValidationError):
         code = "invalid"
     response.data = error_body(code, message, fields)

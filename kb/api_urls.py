@@ -1,9 +1,10 @@
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from kb.api_urls_moderation import urlpatterns as moderation_urlpatterns
 from kb.models import Answer
 from kb.views import api, api_votes
+from kb.views.api_changes import ChangeFeedApi
 from kb.views.api_dump import DumpApi
 from kb.views.api_imports import AnswerVerifyApi, ImportApi, ImportUndoApi
 from kb.views.api_search import SearchApi, SimilarQuestionApi
@@ -72,12 +73,14 @@ urlpatterns = [
     path("me/tokens/<int:token_id>/", api.MeTokenDetailApi.as_view(), name="me_token"),
     path("auth/token/", api.AuthTokenApi.as_view(), name="auth_token"),
     path("dump/", DumpApi.as_view(), name="dump"),
+    path("changes/", ChangeFeedApi.as_view(), name="changes"),
     path("imports/", ImportApi.as_view(), name="imports"),
     path("imports/<int:pk>/undo/", ImportUndoApi.as_view(), name="import_undo"),
     path("answers/<int:pk>/verify/", AnswerVerifyApi.as_view(), name="answer_verify"),
     path("search/", SearchApi.as_view(), name="search"),
     path("search/similar/", SimilarQuestionApi.as_view(), name="search_similar"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # The split view serves Swagger UI's start-up script as a file: the CSP forbids inline ones.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
 ]
 urlpatterns += moderation_urlpatterns

@@ -152,4 +152,18 @@ def revision_diff(old, new) -> dict:
             ],
         },
         "tags": tags_diff(list(old.tags), list(new.tags)),
+        "interview": _interview_changes(old, new),
     }  # fmt: skip
+
+
+def _interview_changes(old, new) -> list[dict]:
+    """The question's interview fields that changed (kb.interview), each with an inline diff."""
+    if not new.question_id:
+        return []
+    from kb.interview import interview_diff
+
+    return [
+        {"field": c.name, "old": c.old_text, "new": c.new_text, "inline_html": c.inline_html}
+        for c in interview_diff(old, new)
+        if c.changed
+    ]

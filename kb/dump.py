@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import AnonymousUser, Group
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import ArrayField
 from django.core.management.color import no_style
@@ -78,7 +78,9 @@ def _words(text: str) -> tuple[str, ...]:
 
 
 POST_FIELDS = "body body_html renderer_version"
-
+# A question's interview fields (kb.interview), on question and revision records. Added within
+# version 1: a reader that does not know them may ignore them, and a dump without them imports.
+INTERVIEW_FIELDS = "difficulty short_answer key_points common_mistakes follow_ups"
 RECORD_TYPES: tuple[RecordType, ...] = (
     RecordType(
         "user",
@@ -108,7 +110,7 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         fields=_words(
             f"id title {POST_FIELDS} author_id status close_reason duplicate_of_id protected "
             "locked_until accepted_answer_id score answer_count view_count revision_count "
-            "created_at updated_at last_activity_at"
+            f"created_at updated_at last_activity_at {INTERVIEW_FIELDS}"
         ),
         name_lists=("tags",),
     ),
@@ -134,7 +136,8 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         Revision,
         fields=_words(
             "id question_id answer_id number title body tags author_id summary base_revision_id "
-            "rollback_of_id status reviewer_id reviewed_at review_note created_at"
+            "rollback_of_id status reviewer_id reviewed_at review_note created_at "
+            f"{INTERVIEW_FIELDS}"
         ),
     ),
     RecordType(
@@ -186,6 +189,8 @@ RECORD_TYPES: tuple[RecordType, ...] = (
 OPTIONAL_FIELDS = {
     "user": {"password"},
     "answer": {"verification", "imported_from_id", "verified_by_id", "verified_at"},
+    "question": set(INTERVIEW_FIELDS.split()),
+    "revision": set(INTERVIEW_FIELDS.split()),
 }
 RECORD_TYPES_BY_NAME = {record_type.name: record_type for record_type in RECORD_TYPES}
 DUMPED_MODELS = [record_type.model for record_type in RECORD_TYPES]
@@ -205,17 +210,26 @@ NAME_LIST_EXPRESSIONS: dict[tuple[str, str], Callable[[], Expression]] = {
 }
 
 
+# The public dump shows what an anonymous reader sees: the same visibility rule as every page
+# and endpoint (models' visible_to), so posts deleted or hidden by spam flags stay out.
+_ANONYMOUS = AnonymousUser()
+
+
 def public_question_ids() -> QuerySet:
-    return Question.objects.exclude(status=Question.Status.DELETED).values("pk")
+    return Question.objects.visible_to(_ANONYMOUS).values("pk")
 
 
 def public_answer_ids() -> QuerySet:
-    return Answer.objects.filter(is_deleted=False, question__in=public_question_ids()).values("pk")
+    return (
+        Answer.objects.visible_to(_ANONYMOUS)
+        .filter(question__in=public_question_ids())
+        .values("pk")
+    )
 
 
 def public_comment_ids() -> QuerySet:
     on_public_post = Q(question__in=public_question_ids()) | Q(answer__in=public_answer_ids())
-    return Comment.objects.filter(on_public_post, is_deleted=False).values("pk")
+    return Comment.objects.visible_to(_ANONYMOUS).filter(on_public_post).values("pk")
 
 
 def _public_rows(name: str, queryset: QuerySet) -> tuple[QuerySet, dict[str, Expression]]:
@@ -223,16 +237,13 @@ def _public_rows(name: str, queryset: QuerySet) -> tuple[QuerySet, dict[str, Exp
     posts that the public dump leaves out become null."""
     overrides: dict[str, Expression] = {}
     if name == "question":
-        queryset = queryset.exclude(status=Question.Status.DELETED)
+        queryset = queryset.filter(pk__in=public_question_ids())
         overrides = {
             "accepted_answer_id": Case(
-                When(accepted_answer__is_deleted=False, then=F("accepted_answer_id"))
+                When(accepted_answer__in=public_answer_ids(), then=F("accepted_answer_id"))
             ),
             "duplicate_of_id": Case(
-                When(
-                    Q(duplicate_of__isnull=False) & ~Q(duplicate_of__status="deleted"),
-                    then=F("duplicate_of_id"),
-                )
+                When(duplicate_of__in=public_question_ids(), then=F("duplicate_of_id"))
             ),
         }
     elif name == "answer":
@@ -306,8 +317,26 @@ def dump_lines(
 
 
 def _records(record_type: RecordType, *, public: bool, with_credentials: bool) -> Iterator[str]:
+    for record in _record_dicts(record_type, public=public, with_credentials=with_credentials):
+        yield _json_line(record)
+
+
+def public_records(name: str, pks: Iterable[int]) -> dict[int, dict]:
+    """The public dump's records of one type for these ids, by id; an id the public dump leaves
+    out is missing (the change feed serves it as a tombstone)."""
+    records = _record_dicts(
+        RECORD_TYPES_BY_NAME[name], public=True, with_credentials=False, pks=list(pks)
+    )
+    return {record["id"]: record for record in records}
+
+
+def _record_dicts(
+    record_type: RecordType, *, public: bool, with_credentials: bool, pks: list[int] | None = None
+) -> Iterator[dict]:
     keys = record_type.keys(public=public)
     queryset = record_type.model._base_manager.order_by("pk")
+    if pks is not None:
+        queryset = queryset.filter(pk__in=pks)
     overrides: dict[str, Expression] = {}
     if public:
         queryset, overrides = _public_rows(record_type.name, queryset)
@@ -327,7 +356,7 @@ def _records(record_type: RecordType, *, public: bool, with_credentials: bool) -
         for column, value in row.items():
             key = column.removeprefix("dump_")
             record[key] = format_timestamp(value) if isinstance(value, datetime) else value
-        yield _json_line(record)
+        yield record
 
 
 # --- Import ---------------------------------------------------------------------------------
@@ -408,6 +437,8 @@ def _check_value(model_field: models.Field, value):
             _check_text(item)
     elif isinstance(model_field, models.JSONField) and _contains_nul(value):
         raise ValueError("contains a NUL character, which Postgres cannot store")
+    if model_field.name == "follow_ups" and not _follow_ups_well_formed(value):
+        raise ValueError('must be a list of {"text": string, "question_id": id or null}')
     if model_field.choices and not (value == "" and model_field.blank):
         allowed = [choice for choice, _label in model_field.flatchoices]
         if value not in allowed:
@@ -430,6 +461,16 @@ def _contains_nul(value) -> bool:
     if isinstance(value, list):
         return any(_contains_nul(item) for item in value)
     return False
+
+
+def _follow_ups_well_formed(value) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(item, dict)
+        and set(item) == {"text", "question_id"}
+        and isinstance(item["text"], str)
+        and (item["question_id"] is None or type(item["question_id"]) is int)
+        for item in value
+    )
 
 
 def _check_names(value) -> list[str]:

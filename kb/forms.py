@@ -9,6 +9,15 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from kb.interview import (
+    DIFFICULTY_CHOICES,
+    Interview,
+    field_text,
+    parse_follow_up_lines,
+    parse_lines,
+)
+from kb.interview import FIELDS as INTERVIEW_FIELDS
+
 # Tags may be separated by commas (also Chinese ones), 、 or spaces.
 _TAG_SEPARATORS = re.compile(r"[\s,，、;；]+")
 
@@ -51,7 +60,50 @@ def _markdown_area(rows: int, placeholder=None) -> forms.Textarea:
     return forms.Textarea(attrs=attrs)
 
 
-class QuestionForm(forms.Form):
+def _lines_area(rows: int, help_text) -> forms.CharField:
+    return forms.CharField(
+        required=False,
+        strip=False,
+        help_text=help_text,
+        widget=forms.Textarea(attrs={"rows": rows, "class": "interview-input"}),
+    )
+
+
+class InterviewFieldsMixin(forms.Form):
+    """The interview fields (kb.interview), typed as lines; the service validates them."""
+
+    difficulty = forms.ChoiceField(
+        label=_("Difficulty"), required=False, choices=[("", "—"), *DIFFICULTY_CHOICES]
+    )
+    short_answer = forms.CharField(
+        label=_("Short answer"),
+        required=False,
+        help_text=_("The answer in one or two sentences, as you would say it in 30 seconds."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    key_points = _lines_area(5, _("What an interviewer listens for; one point per line."))
+    common_mistakes = _lines_area(4, _("What notes on the web get wrong; one per line."))
+    follow_ups = _lines_area(
+        4,
+        _("Follow-up questions, one per line; end a line with #123 to link question 123."),
+    )
+
+    def interview_input(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "difficulty": data.get("difficulty", ""),
+            "short_answer": data.get("short_answer", ""),
+            "key_points": parse_lines(data.get("key_points", "")),
+            "common_mistakes": parse_lines(data.get("common_mistakes", "")),
+            "follow_ups": parse_follow_up_lines(data.get("follow_ups", "")),
+        }
+
+
+def interview_initial(interview: Interview) -> dict:
+    return {name: field_text(interview, name) for name in INTERVIEW_FIELDS}
+
+
+class QuestionForm(InterviewFieldsMixin, forms.Form):
     title = forms.CharField(
         label=_("Title"),
         required=False,
@@ -82,6 +134,7 @@ class QuestionForm(forms.Form):
             {
                 "data-similar-url": reverse_lazy("api:search_similar"),
                 "data-similar-heading": _("Similar questions (yours may already be answered)"),
+                "data-similar-tags-heading": _("Suggested tags:"),
             }
         )
 
@@ -93,7 +146,7 @@ class AnswerForm(forms.Form):
     body = MarkdownField(label=_("Your answer"), help_text=MARKDOWN_HELP, widget=_markdown_area(10))
 
 
-class EditForm(forms.Form):
+class EditForm(InterviewFieldsMixin, forms.Form):
     """Editing a question (title, body, tags) or an answer (body): the summary and the number of
     the revision the editor started from travel with the text."""
 
@@ -111,8 +164,8 @@ class EditForm(forms.Form):
     def __init__(self, *args, is_question: bool, **kwargs):
         super().__init__(*args, **kwargs)
         if not is_question:
-            del self.fields["title"]
-            del self.fields["tags"]
+            for name in ("title", "tags", *INTERVIEW_FIELDS):
+                del self.fields[name]
 
     def tag_list(self) -> list[str] | None:
         if "tags" not in self.fields:

@@ -18,7 +18,7 @@ from pygments.lexers import get_all_lexers, get_lexer_by_name
 from pygments.token import STANDARD_TYPES
 from pygments.util import ClassNotFound
 
-RENDERER_VERSION = 2
+RENDERER_VERSION = 3
 
 # latex2mathml leaves a command it does not know as the text of an <mi>: `\foo`, `\end{pmatrix}`.
 _UNKNOWN_COMMAND = re.compile(r"\\[A-Za-z]+")
@@ -79,8 +79,19 @@ def math_to_mathml(latex: str, *, display: bool) -> str:
     return mathml
 
 
-def _render_math_block(content: str) -> str:
-    return f'<div class="math-block">{math_to_mathml(content.strip(), display=True)}</div>\n'
+def _render_math_block(content: str, *, tag: str = "div") -> str:
+    """A display formula in a box that scrolls sideways when the formula is wider than the page.
+
+    A box that scrolls must take keyboard focus (WCAG 2.1.1; axe's scrollable-region-focusable):
+    tabindex="0", with role="group" and the LaTeX source as its name so a focused box says what
+    it holds."""
+    latex = content.strip()
+    label = html.escape(latex[:200], quote=True)
+    mathml = math_to_mathml(latex, display=True)
+    return (
+        f'<{tag} class="math-block" tabindex="0" role="group" aria-label="{label}">'
+        f"{mathml}</{tag}>" + ("\n" if tag == "div" else "")
+    )
 
 
 _code_formatter = HtmlFormatter(nowrap=True)
@@ -110,7 +121,7 @@ def _build_parser(*, inline_only: bool = False) -> MarkdownIt:
     )
     parser.add_render_rule(
         "math_inline_double",
-        lambda self, tokens, idx, *_: math_to_mathml(tokens[idx].content, display=True),
+        lambda self, tokens, idx, *_: _render_math_block(tokens[idx].content, tag="span"),
     )
     for rule in ("math_block", "math_block_label"):
         parser.add_render_rule(
@@ -144,6 +155,8 @@ ALLOWED_ATTRIBUTES = {
     "ol": {"start"},
     "input": {"checked", "disabled"},
     "math": {"display", "xmlns"},
+    "div": {"aria-label"},
+    "span": {"aria-label"},
     "mo": {
         "stretchy",
         "fence",
@@ -171,6 +184,12 @@ ALLOWED_ATTRIBUTE_VALUES = {
     "th": {"style": _ALIGNMENTS},
     "td": {"style": _ALIGNMENTS},
     "input": {"type": {"checkbox"}},
+    # The scrolling box of a display formula (_render_math_block); Markdown's raw HTML is off, so
+    # only this module writes these.
+    "div": {"tabindex": {"0"}, "role": {"group"}},
+    "pre": {"tabindex": {"0"}},
+    "table": {"tabindex": {"0"}},
+    "span": {"tabindex": {"0"}, "role": {"group"}},
 }
 # Classes are an allow-list too: the ones this module emits, so neither a fence's info string nor
 # LaTeX's \class{...} can reach the site's own CSS.
@@ -180,7 +199,8 @@ CODE_CLASSES = {
 ALLOWED_CLASSES = {
     "pre": {"highlight"},
     "code": CODE_CLASSES,
-    "span": {"math-error"} | {css_class for css_class in STANDARD_TYPES.values() if css_class},
+    "span": {"math-error", "math-block"}
+    | {css_class for css_class in STANDARD_TYPES.values() if css_class},
     "div": {"math-block"},
     "ul": {"contains-task-list"},
     "ol": {"contains-task-list"},
@@ -202,9 +222,14 @@ def sanitize(raw_html: str) -> str:
     )
 
 
+# Code blocks and tables scroll sideways when wider than the page, so they take keyboard focus like
+# a display formula. Markdown's raw HTML is off: every `<pre` and `<table` here is the renderer's.
+_SCROLLING_BOXES = re.compile(r"<(pre|table)(?=[ >])")
+
+
 def render(source: str) -> str:
     """Full Markdown for questions and answers."""
-    return sanitize(_parser.render(source))
+    return sanitize(_SCROLLING_BOXES.sub(r'<\1 tabindex="0"', _parser.render(source)))
 
 
 def render_comment(source: str) -> str:

@@ -15,6 +15,8 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from kb.interview import DIFFICULTY_CHOICES
+
 
 def exactly_one_of(*fields: str) -> Q:
     """Q that holds when exactly one of the nullable foreign keys is set."""
@@ -69,6 +71,22 @@ class RenderedMarkdown(models.Model):
         abstract = True
 
 
+class InterviewFields(models.Model):
+    """A question's interview fields (kb.interview), on Question and on each question Revision."""
+
+    difficulty = models.CharField(
+        _("difficulty"), max_length=12, blank=True, choices=DIFFICULTY_CHOICES
+    )
+    short_answer = models.TextField(_("short answer"), blank=True)
+    key_points = ArrayField(models.TextField(), default=list, blank=True)
+    common_mistakes = ArrayField(models.TextField(), default=list, blank=True)
+    # [{"text": "...", "question_id": 12 | null}, ...]
+    follow_ups = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        abstract = True
+
+
 def _hidden(viewer, prefix: str, removed: Q) -> Q | None:
     """What `viewer` may not see of rows reached through `prefix` ("" or a relation path such as
     "answer__question__"): removed or flag-hidden rows, except their author's own; None for
@@ -106,7 +124,7 @@ class SoftDeletedQuerySet(models.QuerySet):
         return _hidden(viewer, prefix, Q(**{f"{prefix}is_deleted": True}))
 
 
-class Question(RenderedMarkdown):
+class Question(InterviewFields, RenderedMarkdown):
     class Status(models.TextChoices):
         OPEN = "open", _("open")
         CLOSED = "closed", _("closed")
@@ -247,7 +265,7 @@ class Answer(RenderedMarkdown):
         return reverse("kb:question_detail", kwargs={"pk": self.question_id}) + f"#answer-{self.pk}"
 
 
-class Revision(models.Model):
+class Revision(InterviewFields):
     """One content state of a question or an answer. Append-only: a database trigger refuses
     deletes and changes to the content columns; only the review fields may change."""
 
@@ -436,6 +454,9 @@ class Flag(models.Model):
         OUTDATED = "outdated", _("outdated")
         DUPLICATE = "duplicate", _("duplicate")
         MODERATOR = "moderator", _("needs moderator attention")
+
+    # Reasons that ask for an edit rather than a moderator: they feed the correction queue.
+    CORRECTION_REASONS = (Reason.INACCURATE, Reason.OUTDATED)
 
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")
@@ -628,3 +649,23 @@ class SearchWord(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+
+class Change(models.Model):
+    """One change to a question, answer, comment or tag, for GET /api/v1/changes/ (the feed
+    mirrors replay). Rows are written by database triggers (migration 0007_change_feed) in the
+    writing transaction, so no write path can forget one; `xid` is that transaction's id, which
+    lets the feed serve only what every earlier transaction has finished (docs/api.md)."""
+
+    id = models.BigAutoField(primary_key=True)
+    xid = models.BigIntegerField()
+    kind = models.CharField(max_length=10)
+    object_id = models.BigIntegerField()
+    action = models.CharField(max_length=10)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["xid", "id"], name="change_cursor")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id} {self.action}"

@@ -1,12 +1,72 @@
-"""May this user do that? Predicates `can_<verb>(user, obj)`, asked by views and services alike."""
+"""The rulebook: may this viewer do that? Asked by services (which raise), templates (which
+show a control only when allowed) and the API alike.
 
-from django.utils import timezone
+Each rule is `<action>_refusal(viewer, obj)`, returning None (allowed) or a `Refusal` with a
+machine code and a human message (zh/en by the active language). `can_<verb>(user, obj)` are thin
+boolean wrappers over them; `refuse(refusal)` raises `Refused` (a PermissionDenied carrying the
+code, which the API's error shape reports).
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from kb import privileges
 from kb.models import Answer, Question
 
 MODERATOR_GROUP = "moderators"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an action is refused: `code` for machines and tests, `message` for people."""
+
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+class Refused(PermissionDenied):
+    """A rulebook refusal raised by a service; kb.api_errors reports its code."""
+
+    def __init__(self, refusal: Refusal):
+        super().__init__(str(refusal.message))
+        self.refusal = refusal
+        self.code = refusal.code
+
+
+def refuse(refusal: Refusal | None) -> None:
+    """Raise `Refused` when there is a refusal; services call it after asking a rule."""
+    if refusal is not None:
+        raise Refused(refusal)
+
+
+def member_refusal(user, *, login_message: str | None = None) -> Refusal | None:
+    """Why `user` may not write at all: not logged in, deactivated or suspended."""
+    if not user.is_authenticated:
+        return Refusal("login_required", login_message or _("Log in first."))
+    if not user.is_active:
+        return Refusal("inactive", _("This account is deactivated."))
+    until = user.suspended_until
+    if until is not None and until > timezone.now():
+        return Refusal(
+            "suspended",
+            _("Your account is suspended until %(until)s.")
+            % {"until": formats.date_format(timezone.localtime(until), "DATETIME_FORMAT")},
+        )
+    return None
+
+
+def privilege_refusal(user, code: str, message: str) -> Refusal | None:
+    """Refused with `message` (which may name the threshold as %(n)d) unless `user` holds the
+    privilege `code`."""
+    if privileges.has_privilege(user, code):
+        return None
+    return Refusal("needs_privilege", message % {"n": privileges.threshold(code)})
 
 
 def is_moderator(user) -> bool:
@@ -75,46 +135,47 @@ def can_view(user, post: Question | Answer) -> bool:
     return user.is_authenticated and (post.author_id == user.pk or is_moderator(user))
 
 
-def vote_refusal(user, post: Question | Answer, value: int | None) -> str | None:
+def _question_of(post: Question | Answer) -> Question:
+    return post if isinstance(post, Question) else post.question
+
+
+def vote_refusal(user, post: Question | Answer, value: int | None) -> Refusal | None:
     """Why `user` may not vote `value` (1 or -1; None to retract) on `post`, or None if they may.
     Nobody votes on their own, deleted or locked posts; voting up and down need the privileges
     (moderators hold every privilege); retracting needs none."""
-    if not is_active_member(user):
-        return _("Log in to vote.")
+    refusal = member_refusal(user, login_message=_("Log in to vote."))
+    if refusal:
+        return refusal
     if post.author_id == user.pk:
-        return _("You cannot vote on your own post.")
-    question = post if isinstance(post, Question) else post.question
+        return Refusal("own_post", _("You cannot vote on your own post."))
+    question = _question_of(post)
     if post_is_deleted(post) or question.is_deleted:
-        return _("This post is deleted.")
+        return Refusal("deleted", _("This post is deleted."))
     if post_is_locked(post) or post_is_locked(question):
-        return _("This post is locked.")
-    if value is not None:
-        code = privileges.UPVOTE if value > 0 else privileges.DOWNVOTE
-        if not privileges.has_privilege(user, code):
-            message = (
-                _("Voting up needs %(n)d reputation.")
-                if value > 0
-                else _("Voting down needs %(n)d reputation.")
-            )
-            return message % {"n": privileges.threshold(code)}
-    return None
+        return Refusal("locked", _("This post is locked."))
+    if value is None:
+        return None
+    if value > 0:
+        return privilege_refusal(user, privileges.UPVOTE, _("Voting up needs %(n)d reputation."))
+    return privilege_refusal(user, privileges.DOWNVOTE, _("Voting down needs %(n)d reputation."))
 
 
 def can_vote(user, post: Question | Answer, value: int = 1) -> bool:
     return vote_refusal(user, post, value) is None
 
 
-def accept_refusal(user, question: Question) -> str | None:
+def accept_refusal(user, question: Question) -> Refusal | None:
     """Why `user` may not accept (or unaccept) an answer to `question`, or None: only the asker
     may, on a question that is neither deleted nor locked."""
-    if not is_active_member(user):
-        return _("Log in to accept an answer.")
+    refusal = member_refusal(user, login_message=_("Log in to accept an answer."))
+    if refusal:
+        return refusal
     if question.author_id != user.pk:
-        return _("Only the asker can accept an answer.")
+        return Refusal("not_asker", _("Only the asker can accept an answer."))
     if question.is_deleted:
-        return _("This post is deleted.")
+        return Refusal("deleted", _("This post is deleted."))
     if post_is_locked(question):
-        return _("This post is locked.")
+        return Refusal("locked", _("This post is locked."))
     return None
 
 
@@ -122,12 +183,106 @@ def can_accept(user, question: Question) -> bool:
     return accept_refusal(user, question) is None
 
 
+def comment_refusal(user, post: Question | Answer) -> Refusal | None:
+    """Members comment on visible posts that are not locked (moderators even on locked ones).
+    Commenting everywhere needs the comment privilege; without it a member still comments on
+    their own posts and on answers to their own question."""
+    refusal = member_refusal(user, login_message=_("Log in to comment."))
+    if refusal:
+        return refusal
+    question = _question_of(post)
+    if post_is_deleted(post) or question.is_deleted:
+        return Refusal("deleted", _("This post is deleted."))
+    if is_moderator(user):
+        return None
+    if post_is_locked(post) or post_is_locked(question):
+        return Refusal("locked", _("This post is locked."))
+    if post.author_id == user.pk or question.author_id == user.pk:
+        return None
+    return privilege_refusal(
+        user,
+        privileges.COMMENT,
+        _("Commenting on others' posts needs %(n)d reputation (you may always comment on your "
+          "own posts and on answers to your question)."),
+    )  # fmt: skip
+
+
 def can_comment(user, post: Question | Answer) -> bool:
-    """Members comment on open, visible posts; locked or deleted posts take no comments."""
-    question = post if isinstance(post, Question) else post.question
-    if not is_active_member(user) or post_is_deleted(post) or question.is_deleted:
-        return False
-    return is_moderator(user) or not (post_is_locked(post) or post_is_locked(question))
+    return comment_refusal(user, post) is None
+
+
+def flag_refusal(user, target) -> Refusal | None:
+    """Members with the flag privilege flag others' posts and comments that are not deleted."""
+    refusal = member_refusal(user, login_message=_("Log in to flag."))
+    if refusal:
+        return refusal
+    if target.author_id == user.pk:
+        return Refusal("own_post", _("You cannot flag your own post."))
+    if target.is_deleted:
+        return Refusal("deleted", _("This post is deleted."))
+    return privilege_refusal(user, privileges.FLAG, _("Flagging needs %(n)d reputation."))
+
+
+def can_flag(user, target) -> bool:
+    return flag_refusal(user, target) is None
+
+
+def tag_create_refusal(user) -> Refusal | None:
+    """Creating a tag that does not exist yet (neither as a name nor an alias)."""
+    refusal = member_refusal(user)
+    if refusal:
+        return refusal
+    return privilege_refusal(
+        user, privileges.CREATE_TAG, _("Creating a new tag needs %(n)d reputation.")
+    )
+
+
+def delete_refusal(user, post: Question | Answer) -> Refusal | None:
+    """Moderators delete any post that is not deleted; its author too, unless it is locked, an
+    accepted answer, or a question others have answered. One query for an author's question."""
+    if post_is_deleted(post):
+        return Refusal("already_deleted", _("This post is already deleted."))
+    if can_moderate(user):
+        return None
+    refusal = member_refusal(user)
+    if refusal:
+        return refusal
+    if post.author_id != user.pk:
+        return Refusal("not_author", _("Only the author and moderators can delete this post."))
+    question = _question_of(post)
+    if post_is_locked(post) or post_is_locked(question):
+        return Refusal("locked", _("This post is locked."))
+    if isinstance(post, Question):
+        others = Answer.objects.filter(question=post, is_deleted=False).exclude(author_id=user.pk)
+        if others.exists():
+            return Refusal(
+                "answered_by_others",
+                _("A question with answers from others can only be deleted by a moderator."),
+            )
+    elif question.accepted_answer_id == post.pk:
+        return Refusal("accepted", _("An accepted answer can only be deleted by a moderator."))
+    return None
+
+
+def can_delete(user, post: Question | Answer) -> bool:
+    return delete_refusal(user, post) is None
+
+
+def undelete_refusal(user, post: Question | Answer, *, deleted_by_author: bool) -> Refusal | None:
+    """Moderators undelete any deleted post; its author only when the author deleted it
+    (`deleted_by_author`: whether the newest delete was the author's own). An answer waits for
+    its question to be undeleted first."""
+    if not post_is_deleted(post):
+        return Refusal("not_deleted", _("This post is not deleted."))
+    if not can_moderate(user):
+        refusal = member_refusal(user)
+        if refusal:
+            return refusal
+        if post.author_id != user.pk or not deleted_by_author:
+            return Refusal("not_author", _("Only moderators can undelete this post."))
+    if isinstance(post, Answer) and post.question.is_deleted:
+        return Refusal("question_deleted", _("Undelete the question first."))
+    return None
 
 
 # --- Moderation (kb/services/reviews.py, flags.py, closing.py, moderation.py) ---------------
@@ -157,17 +312,23 @@ def can_see_corrections(user) -> bool:
     return is_active_member(user) and privileges.has_privilege(user, privileges.EDIT_DIRECTLY)
 
 
-def can_vote_close(user, question: Question) -> bool:
-    if not is_active_member(user) or question.is_deleted:
-        return False
+def close_vote_refusal(user, question: Question) -> Refusal | None:
+    """Vote to close or reopen: members with the privilege, on questions that are not deleted;
+    locked questions only by moderators."""
+    refusal = member_refusal(user, login_message=_("Log in to vote."))
+    if refusal:
+        return refusal
+    if question.is_deleted:
+        return Refusal("deleted", _("This post is deleted."))
     if post_is_locked(question) and not is_moderator(user):
-        return False
-    return privileges.has_privilege(user, privileges.CLOSE_VOTE)
+        return Refusal("locked", _("This post is locked."))
+    return privilege_refusal(
+        user, privileges.CLOSE_VOTE, _("Voting to close and reopen needs %(n)d reputation.")
+    )
 
 
-def can_flag(user, target) -> bool:
-    """Members flag others' visible posts and comments."""
-    return is_active_member(user) and target.author_id != user.pk and not target.is_deleted
+def can_vote_close(user, question: Question) -> bool:
+    return close_vote_refusal(user, question) is None
 
 
 def can_edit(user, post: Question | Answer) -> bool:
@@ -179,6 +340,55 @@ def can_edit(user, post: Question | Answer) -> bool:
         return True
     question = post if isinstance(post, Question) else post.question
     return not (post_is_deleted(post) or question.is_deleted or post_is_locked(post))
+
+
+# --- Follows, bookmarks, inbox (notifications/) ---------------------------------------------
+
+
+def follow_refusal(user, question: Question) -> str | None:
+    """Why `user` may not follow or bookmark `question`, or None: members, on questions they can
+    see that are not deleted (views answer a refusal for a hidden or deleted question with 404)."""
+    if not user.is_authenticated or not user.is_active:
+        return _("Log in to follow questions.")
+    if question.is_deleted or not can_view(user, question):
+        return _("No such question.")
+    return None
+
+
+def can_follow(user, question: Question) -> bool:
+    return follow_refusal(user, question) is None
+
+
+def can_read_notification(user, notification) -> bool:
+    """An inbox is its recipient's alone (moderators included)."""
+    return user.is_authenticated and notification.recipient_id == user.pk
+
+
+def moderator_message_refusal(user, recipient) -> str | None:
+    if not can_moderate(user):
+        return _("Only moderators can send moderator messages.")
+    if recipient.pk == user.pk:
+        return _("You cannot send a moderator message to yourself.")
+    return None
+
+
+def practice_refusal(user) -> str | None:
+    """Keeping a practice schedule on the site needs an active account; visitors practise with
+    the schedule kept in their browser."""
+    if not user.is_authenticated:
+        return _("Log in to keep your practice schedule; until then it stays in this browser.")
+    if not is_active_member(user):
+        return _("Your account cannot practise now.")
+    return None
+
+
+def can_practise(user) -> bool:
+    return practice_refusal(user) is None
+
+
+def can_practise_question(user, question: Question) -> bool:
+    """A question can be practised when the viewer may see it and it is not deleted."""
+    return not question.is_deleted and can_view(user, question)
 
 
 # --- Article imports (kb/services/imports.py) ----------------------------------------------

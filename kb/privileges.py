@@ -13,7 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from kb.rules import rule
 
 UPVOTE = "upvote"
+FLAG = "flag"
 COMMENT = "comment"
+CREATE_TAG = "create_tag"
 DOWNVOTE = "downvote"
 REVIEW_EDITS = "review_edits"
 EDIT_DIRECTLY = "edit_directly"
@@ -35,7 +37,9 @@ class Privilege:
 
 PRIVILEGES: tuple[Privilege, ...] = (
     Privilege(UPVOTE, _("Vote up"), "PRIVILEGE_UPVOTE"),
+    Privilege(FLAG, _("Flag posts"), "PRIVILEGE_FLAG"),
     Privilege(COMMENT, _("Comment everywhere"), "PRIVILEGE_COMMENT"),
+    Privilege(CREATE_TAG, _("Create new tags"), "PRIVILEGE_CREATE_TAG"),
     Privilege(DOWNVOTE, _("Vote down"), "PRIVILEGE_DOWNVOTE"),
     Privilege(REVIEW_EDITS, _("Review suggested edits"), "PRIVILEGE_REVIEW_EDITS"),
     Privilege(EDIT_DIRECTLY, _("Edit others' posts directly"), "PRIVILEGE_EDIT_DIRECTLY"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import html
 import re
+import tomllib
 import unicodedata
 import zlib
 from collections.abc import Iterable
@@ -26,8 +27,9 @@ from django.utils.safestring import SafeString, mark_safe
 
 DICTIONARY_PATH = Path(__file__).with_name("search_dictionary.txt")
 STOPWORDS_PATH = Path(__file__).with_name("search_stopwords.txt")
+CONCEPTS_PATH = Path(__file__).with_name("search_concepts.toml")
 # Bump when the segmentation code changes; the dictionary and stop list are hashed in as well.
-SEGMENTER_VERSION = 4
+SEGMENTER_VERSION = 5
 
 INDEX_MAX_CHARS = 30_000  # tsvector positions stop at 16,383 and a tsvector must stay under 1 MB
 MAX_POSITION = 16_383
@@ -36,6 +38,8 @@ MAX_LEXEME_LENGTH = 64
 MAX_PART_LENGTH = 6  # longest dictionary word looked for inside a Chinese compound
 QUERY_MAX_LENGTH = 200
 QUERY_MAX_GROUPS = 12
+MAX_ALTERNATIVES = 24  # ways one query word may match, its concept's names included
+CONCEPT_MAX_WORDS = 6  # longest run of query words looked up as one concept name
 SECTION_GAP = 1  # positions left between fields, so a phrase never spans title and body
 # Title and tag lexemes are stored a second time with this mark and no positions: `'^ rmsnorm'`.
 # A query for marked lexemes finds title and tag matches through the GIN index alone, where a
@@ -99,8 +103,22 @@ def _segmenter() -> rjieba.Jieba:
     for line in _lines(DICTIONARY_PATH):
         word, _, frequency = line.partition(" ")
         word = normalize(word)
-        segmenter.add_word(word, int(frequency) if frequency.strip().isdigit() else None, None)
+        if _CJK.search(word):  # English terms are whole tokens already; as dictionary words
+            # they would split longer English words (orm inside normalization)
+            segmenter.add_word(word, int(frequency) if frequency.strip().isdigit() else None, None)
     return segmenter
+
+
+@functools.cache
+def dictionary_latin_words() -> frozenset[str]:
+    """The dictionary's English terms: always in the typo-correction lexicon (kb_searchword)."""
+    words = set()
+    for line in _lines(DICTIONARY_PATH):
+        word = normalize(line.partition(" ")[0])
+        if not _CJK.search(word):
+            lexemes = token_lexemes(word)
+            words.update(lexeme for lexeme in lexemes if _LEXICON_WORD.fullmatch(lexeme))
+    return frozenset(words)
 
 
 @functools.cache
@@ -212,6 +230,59 @@ def plain_text(markdown: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+_MATH = re.compile(r"(?P<code>\$\$[^$]+?\$\$|\$[^$\n]+?\$)")
+_CELL_SEPARATOR = "\ue000"  # a private-use character kept through prose(), which drops "|"
+_TABLE_RULE = re.compile(r"^[ \t]*\|?[ \t]*:?-{3,}[-:| \t]*$")
+
+
+def _compact_math(tex: str) -> str:
+    """A formula as short TeX on one line: $$…$$ becomes $…$, runs of spaces one space."""
+    inner = tex.strip("$").strip()
+    return "$" + re.sub(r"\s+", " ", inner) + "$"
+
+
+def _table_line(line: str) -> str:
+    """A Markdown table row as its cells separated by " | " (a rule row: nothing)."""
+    if _TABLE_RULE.match(line):
+        return ""
+    cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+    return _CELL_SEPARATOR.join(cell for cell in cells)
+
+
+def _snippet_prose(markdown: str) -> str:
+    """prose() for snippets: formulas kept as compact TeX, table rows as lines of cells."""
+    if "|" in markdown:
+        markdown = "\n".join(
+            _table_line(line) if line.lstrip().startswith("|") else line
+            for line in markdown.split("\n")
+        )
+    if "$" not in markdown:
+        return _prose(markdown)
+    pieces, position = [], 0
+    for match in _MATH.finditer(markdown):
+        pieces.append(_prose(markdown[position : match.start()]))
+        pieces.append(_compact_math(match["code"]))
+        position = match.end()
+    pieces.append(_prose(markdown[position:]))
+    return "".join(pieces)
+
+
+def snippet_text(markdown: str) -> str:
+    """What snippets are cut from: the source as a reader sees it, one line per paragraph, list
+    item or table row; formulas as compact TeX ($W^Q_i$), code as written, other markup gone.
+    (plain_text, which is indexed, drops formulas: their letters are not words.)"""
+    inline = lambda part: (  # noqa: E731
+        _with_code(part, _INLINE_CODE, _snippet_prose) if "`" in part else _snippet_prose(part)
+    )
+    if "```" in markdown or "~~~" in markdown:
+        text = _with_code("\n" + markdown, _FENCED, inline, around="\n")
+    else:
+        text = inline(markdown)
+    lines = (" ".join(line.split()) for line in text.split("\n"))
+    text = "\n".join(line for line in lines if line)
+    return text.replace(_CELL_SEPARATOR, " | ") if _CELL_SEPARATOR in text else text
+
+
 # --- Tokens and lexemes ---------------------------------------------------------------------------
 
 
@@ -242,13 +313,45 @@ def token_lexemes(token: str) -> tuple[str, ...]:
         if singular:
             lexemes.append(singular)
     elif len(token) > 2 and _CJK.search(token):
-        segmenter = _segmenter()
-        for size in range(2, min(len(token), MAX_PART_LENGTH + 1)):
-            for start in range(len(token) - size + 1):
-                part = token[start : start + size]
-                if segmenter.has_word(part):
-                    lexemes.append(part)
+        lexemes.extend(_word_parts(token))
     return tuple(dict.fromkeys(lexemes))
+
+
+def _tiling(token: str, *, backward: bool = False) -> list[str]:
+    """Dictionary words of 2+ characters that cover `token` exactly, longest first from one
+    end (maximum matching), or [] when none do: 旋转位置编码 -> 旋转, 位置编码; 注意力 -> []
+    (注意 leaves 力 over: 注意力 is not a kind of 注意). Chinese compounds put their head
+    last, so from the back one leading character may stay over as a modifier: 层归一化 ->
+    归一化, 大模型 -> 模型; a trailing one only after a word of three or more:
+    注意力头 -> 注意力."""
+    segmenter = _segmenter()
+    parts: list[str] = []
+    rest = token
+    while rest:
+        if len(rest) == 1 and parts and (backward or len(token) > 3):
+            break  # 层|归一化, 大|模型; 注意力|头 (but not 注意|力, 光刻|机)
+        for size in range(min(len(rest), len(token) - 1, MAX_PART_LENGTH), 1, -1):
+            part = rest[-size:] if backward else rest[:size]
+            if part != token and (segmenter.has_word(part) or not _CJK.search(part)):
+                break
+        else:
+            return []
+        parts.insert(0, part) if backward else parts.append(part)
+        rest = rest[:-size] if backward else rest[size:]
+    return parts
+
+
+def _word_parts(token: str) -> list[str]:
+    """The words a Chinese compound is made of, recursively: 缩放点积注意力 -> 缩放, 点积注意力,
+    点积, 注意力. Only words that tile the compound count, so a compound is never found through a
+    word that merely shares characters with it (注意力 holds no 注意)."""
+    parts = _tiling(token) or _tiling(token, backward=True)
+    found = []
+    for part in parts:
+        found.append(part)
+        if len(part) > 2 and _CJK.search(part):
+            found.extend(_word_parts(part))
+    return found
 
 
 def _singular(word: str) -> str:
@@ -264,6 +367,10 @@ def _singular(word: str) -> str:
 
 def is_stopword(lexeme: str) -> bool:
     return lexeme in STOPWORDS
+
+
+def is_chinese(text: str) -> bool:
+    return bool(_CJK.search(text))
 
 
 def is_latin(lexeme: str) -> bool:
@@ -541,6 +648,110 @@ def parse_query(text: str) -> ParsedQuery:
     return parsed
 
 
+# --- The concept lexicon -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One idea and its names (kb/search_concepts.toml): Chinese, English, abbreviations and
+    misspellings all find each other; `narrower` are kinds of it, found by it but not back."""
+
+    zh: tuple[str, ...] = ()
+    en: tuple[str, ...] = ()
+    abbreviations: tuple[str, ...] = ()
+    misspellings: tuple[str, ...] = ()
+    narrower: tuple[str, ...] = ()
+    tag: str = ""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.zh + self.en + self.abbreviations + self.misspellings
+
+    def all_names(self, tag_aliases: Iterable[str] = ()) -> tuple[list[str], list[str]]:
+        """(Chinese names, English names and abbreviations) for a page, with the tag's aliases
+        that no other concept claims; misspellings left out."""
+        extra = [normalize(alias) for alias in tag_aliases if _unclaimed(alias)]
+        zh = list(dict.fromkeys([*self.zh, *(a for a in extra if _CJK.search(a))]))
+        en = list(dict.fromkeys([*self.en, *self.abbreviations,
+                                 *(a for a in extra if not _CJK.search(a))]))  # fmt: skip
+        return zh, en
+
+
+@functools.cache
+def concepts() -> tuple[Concept, ...]:
+    """The concept lexicon, names normalised as queries are."""
+    data = tomllib.loads(CONCEPTS_PATH.read_text(encoding="utf-8"))
+    found = []
+    for entry in data.get("concept", []):
+
+        def names(key: str, entry=entry) -> tuple[str, ...]:
+            return tuple(dict.fromkeys(" ".join(normalize(n).split()) for n in entry.get(key, [])))
+
+        found.append(
+            Concept(
+                zh=names("zh"),
+                en=names("en"),
+                abbreviations=names("abbr"),
+                misspellings=names("misspellings"),
+                narrower=names("narrower"),
+                tag=entry.get("tag", ""),
+            )
+        )
+    return tuple(found)
+
+
+@functools.cache
+def _concepts_by_name() -> dict[str, Concept]:
+    index: dict[str, Concept] = {}
+    for concept in concepts():
+        for name in concept.names:
+            index.setdefault(name, concept)  # the first concept that names it keeps the name
+    return index
+
+
+def concept_named(name: str) -> Concept | None:
+    """The concept one of whose names is `name` (normalised, words separated by one space)."""
+    return _concepts_by_name().get(name)
+
+
+def concept_of_tag(tag_name: str) -> Concept | None:
+    for concept in concepts():
+        if concept.tag == tag_name:
+            return concept
+    return None
+
+
+def concept_words(words: list[str]) -> list[str]:
+    """Query words with runs that name a concept joined: ["mixture", "of", "experts"] ->
+    ["mixture of experts"]."""
+    joined: list[str] = []
+    index = 0
+    while index < len(words):
+        for size in range(min(CONCEPT_MAX_WORDS, len(words) - index), 1, -1):
+            run = " ".join(words[index : index + size])
+            if concept_named(" ".join(normalize(run).split())):
+                joined.append(run)
+                index += size
+                break
+        else:
+            joined.append(words[index])
+            index += 1
+    return joined
+
+
+def concept_tags(text: str) -> list[str]:
+    """Tags of the concepts a text (a title being typed) names, in order of appearance."""
+    parsed = ParsedQuery(text=text, words=text.split()[:30])
+    tags = []
+    for word in concept_words(parsed.words):
+        names = [normalize(word).strip(), *word_tokens(word)]
+        for name in names:
+            concept = concept_named(name)
+            if concept and concept.tag:
+                tags.append(concept.tag)
+    return list(dict.fromkeys(tags))
+
+
 # --- From words to a tsquery -------------------------------------------------------------------
 
 
@@ -567,9 +778,15 @@ class TermGroup:
     text: str
     alternatives: list[Alternative]
     latin: bool = False
+    # The words a Chinese compound is made of (缩放点积注意力: 缩放, 点积注意力, 点积, 注意力): a
+    # relaxed query lets any of them stand in, so a post with only a part is a partial match.
+    parts: tuple[str, ...] = ()
 
-    def render(self, in_title: bool = False) -> str:
-        rendered = list(dict.fromkeys(alt.render(in_title) for alt in self.alternatives))
+    def render(self, in_title: bool = False, *, relaxed: bool = False) -> str:
+        alternatives = list(self.alternatives)
+        if relaxed:
+            alternatives += [Alternative((part,)) for part in self.parts]
+        rendered = list(dict.fromkeys(alt.render(in_title) for alt in alternatives))
         return rendered[0] if len(rendered) == 1 else "(" + " | ".join(rendered) + ")"
 
 
@@ -602,11 +819,16 @@ class QueryPlan:
     def has_positive(self) -> bool:
         return bool(self.groups or self.phrases)
 
+    @property
+    def can_relax(self) -> bool:
+        """Whether a relaxed query finds more: several words, or a compound with parts."""
+        return len(self.groups) > 1 or any(group.parts for group in self.groups)
+
     def tsquery(self, *, relaxed: bool = False, in_title: bool = False) -> str:
         """Groups AND'd (OR'd when relaxed), phrases AND'd, then the exclusions. `in_title` asks
         for the positive terms in the title or tags only (exclusions left out). Empty when there
         is nothing positive to look for."""
-        groups = [group.render(in_title) for group in self.groups]
+        groups = [group.render(in_title, relaxed=relaxed) for group in self.groups]
         if relaxed and len(groups) > 1:
             groups = ["(" + " | ".join(groups) + ")"]
         parts = groups + [phrase.render(in_title) for phrase in self.phrases]
@@ -620,18 +842,20 @@ class QueryPlan:
         """Any excluded term, for queries that only exclude (NOT vector @@ this)."""
         return " | ".join(self.excluded)
 
-    def highlight_terms(self) -> set[str]:
+    def highlight_terms(self, *, relaxed: bool = False) -> set[str]:
         terms: set[str] = set()
         for group in self.groups:
             for alternative in group.alternatives:
                 if not alternative.in_title:  # tag expansions match tags, not text
                     terms.update(alternative.lexemes)
+            if relaxed:
+                terms.update(group.parts)
         for phrase in self.phrases:
             terms.update(lexeme for lexeme, _distance in phrase.steps)
         return {term for term in terms if len(term) > 1 or _CJK.match(term)}
 
 
-def _word_tokens(word: str) -> list[str]:
+def word_tokens(word: str) -> list[str]:
     """Non-empty cleaned precise tokens of one query word, stop words included."""
     tokens = []
     for token in segment(normalize(word)):
@@ -646,26 +870,43 @@ def _token_group(token: str, *, corrections: dict[str, str]) -> TermGroup:
     '事项')); an English term also as its joined form (q-former: qformer), its singular and its
     typo correction."""
     alternatives = [Alternative((token,))]
-    extras = token_lexemes(token)[1:]
     latin = is_latin(token)
     if latin:
         joined = "".join(part for part in _LATIN_SEPARATORS.split(token) if part)
         for extra in (joined, _singular(token), corrections.get(token, "")):
             if extra and extra != token:
                 alternatives.append(Alternative((extra,)))
-    elif extras:
-        alternatives.append(Alternative(tuple(extras)))
-    return TermGroup(text=token, alternatives=alternatives, latin=latin)
+        return TermGroup(text=token, alternatives=alternatives, latin=latin)
+    return TermGroup(text=token, alternatives=alternatives, parts=token_lexemes(token)[1:])
+
+
+def group_matcher(group: TermGroup):
+    """A test of whether a title (raw text) holds the group: one of its alternatives (tag
+    alternatives aside) with all its lexemes, English ones as whole words."""
+    alternatives = [alt.lexemes for alt in group.alternatives if not alt.in_title]
+
+    def matches(title: str) -> bool:
+        folded = fold(title)
+        return any(
+            all(_find_all(folded, (lexeme,), first_only=True) for lexeme in lexemes)
+            for lexemes in alternatives
+        )
+
+    return matches
 
 
 def alias_candidates(parsed: ParsedQuery) -> set[str]:
     """Strings of the query that might be tag names or aliases (to look up before planning)."""
     candidates = set()
-    for word in parsed.words:
+    for word in concept_words(parsed.words):
         whole = normalize(word).strip()
         if whole:
             candidates.add(whole)
-        candidates.update(_word_tokens(word))
+        candidates.update(word_tokens(word))
+    for candidate in list(candidates):  # the tags of named concepts bring their aliases
+        concept = concept_named(candidate)
+        if concept and concept.tag:
+            candidates.add(concept.tag)
     return {c for c in candidates if len(c) <= 40}
 
 
@@ -673,7 +914,7 @@ def latin_words(parsed: ParsedQuery) -> set[str]:
     """English words of the free text that typo correction may look up."""
     words = set()
     for word in parsed.words:
-        for token in _word_tokens(word):
+        for token in word_tokens(word):
             if _LEXICON_WORD.fullmatch(token) and len(token) >= 4 and token not in STOPWORDS:
                 words.add(token)
     return words
@@ -683,28 +924,33 @@ def build_plan(
     parsed: ParsedQuery,
     *,
     tag_aliases: dict[str, str] | None = None,
+    tag_names: dict[str, list[str]] | None = None,
     corrections: dict[str, str] | None = None,
 ) -> QueryPlan:
     """Turn the free text of a parsed query into term groups.
 
     Stop words are dropped; single characters are optional (dropped unless they are all the
-    query has); a compound may match through its parts; a word that names a tag or one of its
-    aliases also matches posts with that tag (tag_aliases maps lower-case names to tag names);
+    query has); a word that names a concept of the lexicon (kb/search_concepts.toml) also matches
+    the concept's other names, in both languages, and its narrower terms; a word that names a tag
+    or one of its aliases also matches posts with that tag (tag_aliases maps lower-case names to
+    tag names; tag_names maps a tag's name to its aliases, which are names of its concept);
     corrections maps misspelt English words to indexed ones."""
     tag_aliases = tag_aliases or {}
+    tag_names = tag_names or {}
     corrections = corrections or {}
     plan = QueryPlan(corrections=dict(corrections))
     singles: list[TermGroup] = []
-    for word in parsed.words:
-        tokens = _word_tokens(word)
+    for word in concept_words(parsed.words):
+        tokens = word_tokens(word)
         whole = normalize(word).strip()
         tag = tag_aliases.get(whole)
-        if tag and len(tokens) > 1:
-            # The whole word names a tag (大语言模型 for llm): it matches as all its tokens
-            # together, or as the tag.
+        concept = concept_named(whole)
+        if (tag or concept) and len(tokens) > 1:
+            # The whole word names a tag or a concept (大语言模型 for llm, "mixture of experts"):
+            # it matches as all its tokens together, or as the concept's other names, or the tag.
             content = tuple(t for t in tokens if t not in STOPWORDS) or tuple(tokens)
             group = TermGroup(text=whole, alternatives=[Alternative(content)])
-            _add_tag(group, tag)
+            _expand(group, concept, tag, tag_names)
             plan.groups.append(group)
             continue
         for token in tokens:
@@ -714,8 +960,7 @@ def build_plan(
             if len(token) == 1:
                 singles.append(group)
             else:
-                if token in tag_aliases:
-                    _add_tag(group, tag_aliases[token])
+                _expand(group, concept_named(token), tag_aliases.get(token), tag_names)
                 plan.groups.append(group)
     if not plan.groups and not parsed.phrases:
         plan.groups = singles  # a query of only 大 still searches (stop words are not indexed)
@@ -725,7 +970,7 @@ def build_plan(
         if phrase:
             plan.phrases.append(phrase)
     for word in parsed.excluded_words:
-        for token in _word_tokens(word):
+        for token in word_tokens(word):
             if token not in STOPWORDS:
                 plan.excluded.append(quote_lexeme(token))
     for phrase_text in parsed.excluded_phrases:
@@ -733,6 +978,49 @@ def build_plan(
         if phrase:
             plan.excluded.append(phrase.render())
     return plan
+
+
+def _expand(
+    group: TermGroup, concept: Concept | None, tag: str | None, tag_names: dict[str, list[str]]
+) -> None:
+    """Let a group also match its concept's names (when no concept of the lexicon names the
+    word: its tag's names in the other language) and the posts tagged with its tag."""
+    if concept is None and tag is None:
+        return
+    names: list[str] = []
+    if concept is not None:
+        names += concept.names + concept.narrower
+        if concept.tag:
+            names += [alias for alias in tag_names.get(concept.tag, ()) if _unclaimed(alias)]
+    else:  # a tag's names in the other language translate the word (提示压缩: prompt-compression);
+        # in the same one they are often kinds of it (blip: blip-2, instructblip), not synonyms
+        chinese = bool(_CJK.search(group.text))
+        names += [
+            name
+            for name in [tag, *tag_names.get(tag, ())]
+            if bool(_CJK.search(name)) != chinese and _unclaimed(name)
+        ]
+    known = {alternative.lexemes for alternative in group.alternatives}
+    for name in names:
+        lexemes = _name_lexemes(name)
+        if lexemes and lexemes not in known and len(group.alternatives) < MAX_ALTERNATIVES:
+            known.add(lexemes)
+            group.alternatives.append(Alternative(lexemes))
+    for tag_name in dict.fromkeys(name for name in (tag, concept and concept.tag) if name):
+        _add_tag(group, tag_name)
+
+
+def _unclaimed(alias: str) -> bool:
+    """A tag alias that no concept of the lexicon names (layernorm, an alias of the tag
+    normalization, is a concept of its own: it is not a synonym of 归一化)."""
+    return concept_named(normalize(alias).strip()) is None
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_lexemes(name: str) -> tuple[str, ...]:
+    """The lexemes a document must hold to contain a concept name (all of them)."""
+    tokens = word_tokens(name)
+    return tuple(t for t in tokens if t not in STOPWORDS) or tuple(tokens)
 
 
 def _add_tag(group: TermGroup, tag_name: str) -> None:
@@ -776,11 +1064,9 @@ _SOFT_BREAK = "，、,:： "
 
 
 def _is_boundary(text: str, start: int, end: int) -> bool:
-    """An English term must be a whole word: rag must not light up inside "storage"."""
-    return not (
-        (start > 0 and text[start - 1].isascii() and text[start - 1].isalnum())
-        or (end < len(text) and text[end].isascii() and text[end].isalnum())
-    )
+    """An English term must start a word: rag must not light up inside "storage" (it may go on:
+    embedding in "embeddings"; the words marked are the segmented ones, see _word_spans)."""
+    return not (start > 0 and text[start - 1].isascii() and text[start - 1].isalnum())
 
 
 def _find_all(folded: str, terms: Iterable[str], *, first_only: bool = False):
@@ -819,6 +1105,28 @@ def escape(text: str) -> str:
     return html.escape(text, quote=True)
 
 
+def _word_spans(raw: str, terms: set[str], start: int, end: int) -> list[tuple[int, int, str]]:
+    """The whole words of raw[start:end] that hold a term: the text is segmented (folded, so the
+    offsets stay) and a word is marked when the term is one of its lexemes, so 注意 is never
+    marked inside 注意力, and "embeddings" is marked whole for embedding. Formulas ($…$) are
+    left alone."""
+    folded = fold(raw[start:end])
+    spans = []
+    position = start
+    in_math = False
+    for token in segment(folded):
+        token_end = position + len(token)
+        if token.count("$") % 2:
+            in_math = not in_math
+        elif not in_math and token.strip():
+            lexemes = token_lexemes(token.strip())
+            hit = next((lexeme for lexeme in lexemes if lexeme in terms), None)
+            if hit:
+                spans.append((position, token_end, hit))
+        position = token_end
+    return spans
+
+
 def _render(raw: str, spans: list[tuple[int, int, str]], start: int, end: int) -> str:
     pieces = []
     position = start
@@ -829,17 +1137,21 @@ def _render(raw: str, spans: list[tuple[int, int, str]], start: int, end: int) -
         pieces.append(f"<mark>{escape(raw[span_start:span_end])}</mark>")
         position = span_end
     pieces.append(escape(raw[position:end]))
-    return " ".join("".join(pieces).split())
+    lines = ("".join(pieces)).split("\n")  # lines stay apart (table rows, list items)
+    return "\n".join(" ".join(line.split()) for line in lines if line.strip())
 
 
 def highlight(raw: str, terms: Iterable[str]) -> SafeString:
-    """The whole text, escaped, with the terms in <mark>."""
-    return mark_safe(_render(raw, _matches(raw, terms), 0, len(raw)))  # noqa: S308 (escaped)
+    """The whole text, escaped, with the words that hold the terms in <mark>."""
+    terms = {term for term in terms if term}
+    spans = _word_spans(raw, terms, 0, len(raw)) if terms and has_match(raw, terms) else []
+    return mark_safe(_render(raw, spans, 0, len(raw)))  # noqa: S308 (escaped)
 
 
 def snippet(raw: str, terms: Iterable[str], *, length: int = SNIPPET_LENGTH) -> SafeString:
     """About `length` characters around the densest cluster of terms, cut at the nearest sentence
     or clause boundary (Chinese or English punctuation), with the terms in <mark>."""
+    terms = {term for term in terms if term}
     spans = _matches(raw, terms)
     if spans:
         best_start, best_count = spans[0][0], 0
@@ -847,11 +1159,11 @@ def snippet(raw: str, terms: Iterable[str], *, length: int = SNIPPET_LENGTH) -> 
             window = {term for s, _e, term in spans[index:] if s < span_start + length}
             if len(window) > best_count:
                 best_start, best_count = span_start, len(window)
-        start = _snap_start(raw, best_start, reach=length // 3)
+        start = _start_outside_math(raw, _snap_start(raw, best_start, reach=length // 3))
     else:
         start = 0
-    end = _snap_end(raw, start, length)
-    text = _render(raw, spans, start, end)
+    end = _outside_math(raw, start, _snap_end(raw, start, length))
+    text = _render(raw, _word_spans(raw, terms, start, end) if spans else [], start, end)
     prefix = "…" if start > 0 else ""
     suffix = "…" if end < len(raw.rstrip()) else ""
     return mark_safe(f"{prefix}{text}{suffix}")  # noqa: S308 (escaped in _render)
@@ -890,6 +1202,27 @@ def _snap_end(raw: str, start: int, length: int) -> int:
     return end
 
 
+def _outside_math(raw: str, start: int, end: int) -> int:
+    """An end that does not cut a formula: after its closing $ when near, else before it."""
+    if raw.count("$", start, end) % 2 == 0:
+        return end
+    opening = raw.rfind("$", start, end)
+    closing = raw.find("$", end)
+    if closing != -1 and closing - end < SNIPPET_LENGTH // 2:
+        return closing + 1
+    if opening > start + SNIPPET_LENGTH // 3:
+        return opening
+    return closing + 1 if closing != -1 else len(raw)
+
+
+def _start_outside_math(raw: str, start: int) -> int:
+    """A start that is not inside a formula: its opening $ (formulas never span lines here)."""
+    line_start = raw.rfind("\n", 0, start) + 1
+    if raw.count("$", line_start, start) % 2:
+        return raw.rfind("$", line_start, start)
+    return start
+
+
 def has_match(raw: str, terms: Iterable[str]) -> bool:
     terms = [term for term in terms if term]
     return bool(terms and _find_all(fold(raw), terms, first_only=True))
@@ -910,7 +1243,7 @@ def markdown_snippet(markdown: str, terms: Iterable[str]) -> SafeString | None:
     start = markdown.rfind("\n", 0, max(0, first - SNIPPET_WINDOW // 2)) + 1
     end = markdown.find("\n", last + SNIPPET_WINDOW // 2)
     end = len(markdown) if end == -1 else end
-    text = snippet(plain_text(markdown[start:end]), terms)
+    text = snippet(snippet_text(markdown[start:end]), terms)
     if start > 0 and not text.startswith("…"):
         text = mark_safe("…" + text)  # noqa: S308 (escaped by snippet)
     if end < len(markdown.rstrip()) and not text.endswith("…"):
@@ -921,7 +1254,7 @@ def markdown_snippet(markdown: str, terms: Iterable[str]) -> SafeString | None:
 def leading_snippet(markdown: str) -> SafeString:
     """The beginning of a Markdown body, for a result whose match is not in its text."""
     end = markdown.find("\n", SNIPPET_WINDOW)
-    text = snippet(plain_text(markdown if end == -1 else markdown[:end]), ())
+    text = snippet(snippet_text(markdown if end == -1 else markdown[:end]), ())
     if end != -1 and not text.endswith("…"):
         text = mark_safe(text + "…")  # noqa: S308 (escaped by snippet)
     return text

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from kb import links
 from kb.models import Answer, Comment, Question, Revision, Tag
 from kb.privileges import privileges_of
 
@@ -28,15 +29,24 @@ class ModelSerializer(serializers.ModelSerializer):
         return copy.deepcopy(built)
 
 
-class UserSummarySerializer(ModelSerializer):
+class LinksMixin:
+    """`url` (the object in the API) and `html_url` (its page), absolute, from SITE_URL."""
+
+    def get_url(self, obj) -> str:
+        return self.links(obj)[0]
+
+    def get_html_url(self, obj) -> str:
+        return self.links(obj)[1]
+
+
+class UserSummarySerializer(LinksMixin, ModelSerializer):
     url = serializers.SerializerMethodField()
+    html_url = serializers.SerializerMethodField()
+    links = staticmethod(links.user_links)
 
     class Meta:
         model = User
-        fields = ["username", "display_name", "reputation", "url"]
-
-    def get_url(self, user) -> str:
-        return f"/api/v1/users/{user.username}/"
+        fields = ["username", "display_name", "reputation", "url", "html_url"]
 
 
 class UserDetailSerializer(UserSummarySerializer):
@@ -78,22 +88,27 @@ class MeSerializer(UserDetailSerializer):
         return PrivilegeSerializer(privileges_of(user), many=True).data
 
 
-class TagSerializer(ModelSerializer):
+class TagSerializer(LinksMixin, ModelSerializer):
     aliases = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+    html_url = serializers.SerializerMethodField()
+    links = staticmethod(links.tag_links)
 
     class Meta:
         model = Tag
-        fields = ["name", "description", "question_count", "aliases"]
+        fields = ["name", "description", "question_count", "aliases", "url", "html_url"]
 
     def get_aliases(self, tag) -> list[str]:
         return [alias.name for alias in tag.aliases.all()]
 
 
-class QuestionListSerializer(ModelSerializer):
+class QuestionListSerializer(LinksMixin, ModelSerializer):
     tags = serializers.ListField(child=serializers.CharField(), source="tag_names", read_only=True)
     author = UserSummarySerializer(read_only=True)
     has_accepted_answer = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
+    html_url = serializers.SerializerMethodField()
+    links = staticmethod(links.question_links)
 
     class Meta:
         model = Question
@@ -101,6 +116,7 @@ class QuestionListSerializer(ModelSerializer):
             "id",
             "title",
             "url",
+            "html_url",
             "tags",
             "author",
             "status",
@@ -117,9 +133,6 @@ class QuestionListSerializer(ModelSerializer):
     def get_has_accepted_answer(self, question) -> bool:
         return question.accepted_answer_id is not None
 
-    def get_url(self, question) -> str:
-        return f"/api/v1/questions/{question.pk}/"
-
 
 class ProvenanceSerializer(serializers.Serializer):
     """Where an imported answer came from."""
@@ -132,10 +145,12 @@ class ProvenanceSerializer(serializers.Serializer):
     import_id = serializers.IntegerField(source="pk")
 
 
-class AnswerSerializer(ModelSerializer):
+class AnswerSerializer(LinksMixin, ModelSerializer):
     author = UserSummarySerializer(read_only=True)
     is_accepted = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
+    html_url = serializers.SerializerMethodField()
+    links = staticmethod(links.answer_links)
     provenance = ProvenanceSerializer(source="imported_from", read_only=True, allow_null=True)
 
     class Meta:
@@ -144,6 +159,7 @@ class AnswerSerializer(ModelSerializer):
             "id",
             "question_id",
             "url",
+            "html_url",
             "body",
             "body_html",
             "author",
@@ -161,13 +177,18 @@ class AnswerSerializer(ModelSerializer):
         accepted_id = self.context.get("accepted_answer_id", answer.question.accepted_answer_id)
         return accepted_id == answer.pk
 
-    def get_url(self, answer) -> str:
-        return f"/api/v1/answers/{answer.pk}/"
+
+class FollowUpSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    question_id = serializers.IntegerField(allow_null=True)
 
 
 class QuestionDetailSerializer(QuestionListSerializer):
     answers = serializers.SerializerMethodField()
-    duplicate_of = serializers.PrimaryKeyRelatedField(read_only=True)
+    key_points = serializers.ListField(child=serializers.CharField(), read_only=True)
+    common_mistakes = serializers.ListField(child=serializers.CharField(), read_only=True)
+    follow_ups = FollowUpSerializer(many=True, read_only=True)
+    duplicate_of = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = Question
@@ -178,6 +199,11 @@ class QuestionDetailSerializer(QuestionListSerializer):
             "close_reason",
             "duplicate_of",
             "protected",
+            "difficulty",
+            "short_answer",
+            "key_points",
+            "common_mistakes",
+            "follow_ups",
             "answers",
         ]
 
@@ -186,9 +212,12 @@ class QuestionDetailSerializer(QuestionListSerializer):
         return AnswerSerializer(self.context["answers"], many=True, context=context).data
 
 
-class RevisionSerializer(ModelSerializer):
+class RevisionSerializer(LinksMixin, ModelSerializer):
+    url = serializers.SerializerMethodField()
+    html_url = serializers.SerializerMethodField()
+    links = staticmethod(links.revision_links)
     author = UserSummarySerializer(read_only=True)
-    reviewer = UserSummarySerializer(read_only=True)
+    reviewer = UserSummarySerializer(read_only=True, allow_null=True)
     base_revision = serializers.SerializerMethodField()
     rollback_of = serializers.SerializerMethodField()
 
@@ -196,9 +225,16 @@ class RevisionSerializer(ModelSerializer):
         model = Revision
         fields = [
             "number",
+            "url",
+            "html_url",
             "title",
             "body",
             "tags",
+            "difficulty",
+            "short_answer",
+            "key_points",
+            "common_mistakes",
+            "follow_ups",
             "author",
             "summary",
             "status",
@@ -222,7 +258,32 @@ class TokenRequestSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=60, required=False, default="API")
 
 
-class QuestionCreateSerializer(serializers.Serializer):
+class InterviewInputSerializer(serializers.Serializer):
+    """The interview fields a question create or edit may send; kb.interview validates them."""
+
+    difficulty = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    short_answer = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    key_points = serializers.ListField(
+        child=serializers.CharField(max_length=2000, allow_blank=True),
+        max_length=100,
+        required=False,
+    )
+    common_mistakes = serializers.ListField(
+        child=serializers.CharField(max_length=2000, allow_blank=True),
+        max_length=100,
+        required=False,
+    )
+    follow_ups = serializers.ListField(
+        child=serializers.JSONField(), max_length=100, required=False
+    )
+
+    @staticmethod
+    def interview_of(data: dict) -> dict:
+        names = ("difficulty", "short_answer", "key_points", "common_mistakes", "follow_ups")
+        return {name: data[name] for name in names if name in data}
+
+
+class QuestionCreateSerializer(InterviewInputSerializer):
     title = serializers.CharField(max_length=1000, trim_whitespace=False)
     body = serializers.CharField(max_length=100_000, trim_whitespace=False)
     tags = serializers.ListField(child=serializers.CharField(max_length=100), max_length=50)
@@ -232,7 +293,7 @@ class AnswerCreateSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=100_000, trim_whitespace=False)
 
 
-class PostEditSerializer(serializers.Serializer):
+class PostEditSerializer(InterviewInputSerializer):
     """A PATCH: the changed fields, a summary and the revision number the edit started from."""
 
     base_revision = serializers.IntegerField(min_value=1)
@@ -261,13 +322,23 @@ class ApiTokenSerializer(serializers.Serializer):
     last_used_at = serializers.DateTimeField(allow_null=True)
 
 
-class CommentSerializer(ModelSerializer):
+class CommentSerializer(LinksMixin, ModelSerializer):
     author = UserSummarySerializer(read_only=True)
+    url = serializers.SerializerMethodField()
+    html_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Comment
-        fields = ["id", "question_id", "answer_id", "body", "body_html", "author", "is_deleted",
-                  "created_at", "updated_at"]  # fmt: skip
+        fields = ["id", "question_id", "answer_id", "url", "html_url", "body", "body_html",
+                  "author", "is_deleted", "created_at", "updated_at"]  # fmt: skip
+
+    def links(self, comment) -> tuple[str, str]:
+        """The page is the question's: the caller names it for a list of an answer's comments
+        (`question_id` in the context); otherwise the comment's post is at hand."""
+        question_id = comment.question_id or self.context.get("question_id")
+        if question_id is None:
+            question_id = comment.answer.question_id
+        return links.comment_links(comment, question_id)
 
 
 class CommentWriteSerializer(serializers.Serializer):

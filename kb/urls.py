@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 
 from kb.urls_moderation import urlpatterns as moderation_urlpatterns
-from kb.views import html, html_edit, html_imports, html_votes
+from kb.views import data, html, html_edit, html_imports, html_votes
 from kb.views.search import search_page
 
 app_name = "kb"
@@ -38,6 +38,8 @@ urlpatterns = [
     path("users/", html.user_list, name="user_list"),
     path("users/<str:username>/", html.user_detail, name="user_detail"),
     path("help/<slug:topic>/", html.help_page, name="help"),
+    path("data/", data.data_page, name="data"),
+    path("data/<str:name>", data.data_file, name="data_file"),
     path("search/", search_page, name="search"),
     path("import/", html_imports.import_page, name="import"),
     path("imports/<int:pk>/", html_imports.import_detail, name="import_detail"),

@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 
 from kb.models import Question
+from tests.a11y import AuditedBrowser
 from tests.factories import UserFactory, answer_make, question_make
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -46,7 +47,8 @@ def browser():
     try:
         with sync_playwright() as playwright:
             chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            yield chromium
+            # Its contexts record the pages they visit, for the axe audit (tests/a11y.py).
+            yield AuditedBrowser(chromium)
             chromium.close()
     finally:
         if previous is None:

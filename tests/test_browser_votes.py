@@ -9,6 +9,7 @@ Screenshots at desktop and phone widths go to test-output/ for people to look at
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from kb.models import Vote
 from kb.services.reputation import reputation_grant
@@ -72,8 +73,8 @@ def test_upvote_in_place_withdraw_refusals_limit_and_accept(
         up = vote_button(page, answer, "up")
         assert up.get_attribute("aria-pressed") == "false"
         up.click()
-        page.wait_for_function(
-            f"document.querySelector('#answer-{answer.pk} [data-vote-score]').textContent === '1'"
+        expect(page.locator(f"#answer-{answer.pk} [data-vote-score]")).to_have_text(  # CSP: no eval
+            "1"
         )
         assert up.get_attribute("aria-pressed") == "true"
         assert Vote.objects.get(answer=answer).value == 1
@@ -82,8 +83,8 @@ def test_upvote_in_place_withdraw_refusals_limit_and_accept(
 
         # Clicking the pressed button withdraws the vote.
         up.click()
-        page.wait_for_function(
-            f"document.querySelector('#answer-{answer.pk} [data-vote-score]').textContent === '0'"
+        expect(page.locator(f"#answer-{answer.pk} [data-vote-score]")).to_have_text(  # CSP: no eval
+            "0"
         )
         assert up.get_attribute("aria-pressed") == "false"
         assert not Vote.objects.filter(answer=answer).exists()
@@ -102,8 +103,8 @@ def test_upvote_in_place_withdraw_refusals_limit_and_accept(
         # The daily limit (2 here): the third new vote is refused with the time it ends.
         vote_cast(actor=discussion["voter"], post=question, value=1)
         vote_button(page, other, "up").click()
-        page.wait_for_function(
-            f"document.querySelector('#answer-{other.pk} [data-vote-score]').textContent === '1'"
+        expect(page.locator(f"#answer-{other.pk} [data-vote-score]")).to_have_text(  # CSP: no eval
+            "1"
         )
         up.click()
         status(page, answer).get_by_text("你今天的票已用完").wait_for()

@@ -11,3 +11,25 @@ def test_openapi_schema_is_valid_and_complete(tmp_path):
                  "/api/v1/comments/{comment_id}/", "/api/v1/dump/"):  # fmt: skip
         assert f"{path}:" in text
     assert "tokenAuth" in text
+
+
+def test_every_operation_documents_its_error_responses_in_the_error_shape(client):
+    schema = client.get("/api/v1/schema/?format=json").json()
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            documented = set(operation["responses"])
+            assert {"400", "401", "403", "404", "409", "429"} <= documented, (method, path)
+            error = operation["responses"]["403"]["content"]["application/json"]["schema"]
+            assert error == {"$ref": "#/components/schemas/Error"}
+
+
+def test_nullable_fields_and_deletes_are_documented_as_they_answer(client):
+    schema = client.get("/api/v1/schema/?format=json").json()
+    components = schema["components"]["schemas"]
+    assert components["Revision"]["properties"]["reviewer"].get("nullable") or any(
+        "nullable" in part
+        for part in components["Revision"]["properties"]["reviewer"].get("allOf", [])
+    )
+    assert components["QuestionDetail"]["properties"]["duplicate_of"]["nullable"] is True
+    vote = schema["paths"]["/api/v1/questions/{id}/vote/"]["delete"]["responses"]
+    assert "200" in vote and "204" not in vote

@@ -9,7 +9,6 @@ from django.db.models import Count, Min, Prefetch, Q, QuerySet
 
 from kb import permissions
 from kb.models import Answer, Comment, Flag, ModerationAction, Question, ReviewVote, Revision
-from kb.services.flags import CORRECTION_REASONS
 
 
 def _visible_posts(viewer) -> Q:
@@ -166,7 +165,9 @@ def correction_queue(*, viewer) -> QuerySet:
     Deleted posts are left out."""
     if not permissions.can_see_corrections(viewer):
         return Flag.objects.none().values("question_id", "answer_id", "comment_id")
-    flags = Flag.objects.filter(status=Flag.Status.PENDING, reason__in=CORRECTION_REASONS).filter(
+    flags = Flag.objects.filter(
+        status=Flag.Status.PENDING, reason__in=Flag.CORRECTION_REASONS
+    ).filter(
         Q(question__in=Question.objects.visible_to(viewer).exclude(status=Question.Status.DELETED))
         | Q(answer__in=Answer.objects.visible_to(viewer).filter(is_deleted=False))
     )
@@ -247,3 +248,15 @@ def pending_suggestion_for(*, post: Question | Answer) -> Revision | None:
         .select_related("author")
         .first()
     )
+
+
+def post_deleted_by_author(post: Question | Answer) -> bool:
+    """Whether the newest delete of this post was its author's own (who may then undelete it)."""
+    key = {"question": post, "answer": None} if isinstance(post, Question) else {"answer": post}
+    last = (
+        ModerationAction.objects.filter(action="post_delete", **key)
+        .order_by("-created_at", "-pk")
+        .values_list("actor_id", flat=True)
+        .first()
+    )
+    return last == post.author_id

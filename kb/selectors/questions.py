@@ -14,6 +14,8 @@ QUESTION_TABS = {
 
 # What a page shows of a post's author is a card: the long or secret columns stay behind.
 AUTHOR_UNSHOWN = ("author__password", "author__bio")
+# What a list does not show of a question (it shows the difficulty).
+INTERVIEW_UNSHOWN = ("short_answer", "key_points", "common_mistakes", "follow_ups")
 
 
 def tag_names() -> ArraySubquery:
@@ -31,7 +33,7 @@ def question_list(*, viewer, tab: str = "newest") -> QuerySet[Question]:
     return (
         questions.select_related("author")
         .annotate(tag_names=tag_names())
-        .defer("body", "body_html")
+        .defer("body", "body_html", *INTERVIEW_UNSHOWN)
         .order_by(*QUESTION_TABS.get(tab, QUESTION_TABS["newest"]))
     )
 
@@ -54,6 +56,12 @@ def question_get(*, viewer, pk: int) -> Question:
         .annotate(tag_names=tag_names())
         .get(pk=pk)
     )
+
+
+def question_is_deleted(*, pk: int) -> bool:
+    """Whether a question exists and is deleted (its page answers 410 Gone to those who may not
+    see it). Says nothing about its content, so it takes no viewer."""
+    return Question.objects.filter(pk=pk, status=Question.Status.DELETED).exists()
 
 
 def duplicate_target(*, viewer, question: Question) -> Question | None:

@@ -1,5 +1,8 @@
+from dataclasses import dataclass
+
 from django.db.models import Case, Prefetch, QuerySet, Value, When
 
+from kb import search
 from kb.models import Tag, TagAlias
 
 
@@ -43,3 +46,30 @@ def tag_suggestions(*, text: str, limit: int = 10) -> list[dict]:
                 {"name": alias.tag.name, "count": alias.tag.question_count, "alias": alias.name},
             )
     return list(found.values())
+
+
+@dataclass
+class TagConcept:
+    """A tag's names in both languages, from the concept lexicon (kb/search_concepts.toml) and
+    the tag's aliases: what search treats as the same thing."""
+
+    chinese: list[str]
+    english: list[str]
+    narrower: list[str]  # kinds of it, which a search for it also finds
+
+
+def tag_concept(*, tag: Tag) -> TagConcept:
+    """The concept block of a tag's page. Reads the tag's aliases as tag_get prefetched them."""
+    aliases = [alias.name for alias in tag.aliases.all()]
+    concept = search.concept_of_tag(tag.name)
+    if concept is None:  # the tag is a concept of its own: its name and aliases
+        names = [tag.name, *aliases]
+        return TagConcept(
+            chinese=[name for name in names if search.is_chinese(name)],
+            english=[name for name in names if not search.is_chinese(name)],
+            narrower=[],
+        )
+    chinese, english = concept.all_names(aliases)
+    if tag.name not in english and not search.is_chinese(tag.name):
+        english.insert(0, tag.name)
+    return TagConcept(chinese=chinese, english=english, narrower=list(concept.narrower))

@@ -11,7 +11,7 @@ history; the decision goes into the moderation log, public, naming the voters.
 from collections import Counter
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -19,6 +19,7 @@ from kb import permissions
 from kb.models import CloseVote, Question
 from kb.rules import rule
 from kb.services.moderation import moderation_log
+from notifications import services as notify
 
 Kind = CloseVote.Kind
 Reason = Question.CloseReason
@@ -33,17 +34,7 @@ class CloseResult:
 
 
 def _check_may_vote(actor, question: Question) -> None:
-    if not permissions.is_active_member(actor):
-        raise PermissionDenied(_("Log in to vote."))
-    if question.is_deleted:
-        raise PermissionDenied(_("This post is deleted."))
-    if not permissions.can_vote_close(actor, question):
-        if permissions.post_is_locked(question):
-            raise PermissionDenied(_("This post is locked."))
-        raise PermissionDenied(
-            _("Voting to close and reopen needs %(n)d reputation.")
-            % {"n": rule("PRIVILEGE_CLOSE_VOTE")}
-        )
+    permissions.refuse(permissions.close_vote_refusal(actor, question))
 
 
 def _clean_duplicate_of(*, actor, question: Question, reason: str, duplicate_of) -> Question | None:
@@ -137,6 +128,7 @@ def question_close(*, actor, question: Question, reason: str, duplicate_of=None)
             "voters": [v.user.username for v in votes],
         },
     )
+    notify.notification_question_closed(actor=actor, question=question)
     return CloseResult(question=question, decided=True, votes=0, needed=needed)
 
 
@@ -169,4 +161,5 @@ def question_reopen(*, actor, question: Question) -> CloseResult:
         target=question,
         details={**before, "voters": [v.user.username for v in votes]},
     )
+    notify.notification_question_reopened(actor=actor, question=question)
     return CloseResult(question=question, decided=True, votes=0, needed=needed)

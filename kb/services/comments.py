@@ -13,6 +13,7 @@ from kb.models import Answer, Comment, CommentRevision, ModerationAction, Questi
 from kb.rules import rule
 from kb.services import page_cache
 from kb.services.validation import clean_text, unsafe_markup
+from notifications import services as notify
 
 COMMENT_MAX_LENGTH = 600
 
@@ -40,8 +41,7 @@ def _parent_question(post: Question | Answer) -> Question:
 
 @transaction.atomic
 def comment_create(*, actor, post: Question | Answer, body: str) -> Comment:
-    if not permissions.can_comment(actor, post):
-        raise PermissionDenied(_("You cannot comment here."))
+    permissions.refuse(permissions.comment_refusal(actor, post))
     body = validate_comment_body(body)
     comment = Comment.objects.create(
         question=post if isinstance(post, Question) else None,
@@ -54,6 +54,7 @@ def comment_create(*, actor, post: Question | Answer, body: str) -> Comment:
     CommentRevision.objects.create(comment=comment, number=1, body=body, author=actor)
     Question.objects.filter(pk=_parent_question(post).pk).update(last_activity_at=timezone.now())
     page_cache.post_changed(post)
+    notify.notification_comment_posted(actor=actor, comment=comment, post=post)
     return comment
 
 

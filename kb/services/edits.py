@@ -9,10 +9,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kb import permissions
+from kb.interview import Interview, merge_interview, validate_interview
 from kb.models import Answer, Question, Revision
 from kb.services.questions import validate_question
 from kb.services.revisions import newest_approved, revision_append
 from kb.services.validation import validate_body
+from notifications import services as notify
 
 SUMMARY_MAX_LENGTH = 300
 
@@ -22,6 +24,7 @@ class PostContent:
     title: str
     body: str
     tags: list[str] = field(default_factory=list)
+    interview: Interview = field(default_factory=Interview)
 
 
 class EditConflict(Exception):
@@ -48,7 +51,10 @@ class EditResult:
 
 
 def _content_of(revision: Revision) -> PostContent:
-    return PostContent(title=revision.title, body=revision.body, tags=list(revision.tags))
+    interview = Interview.of(revision) if revision.question_id else Interview()
+    return PostContent(
+        title=revision.title, body=revision.body, tags=list(revision.tags), interview=interview
+    )
 
 
 def _merge_text(base: str, theirs: str, yours: str) -> tuple[str, bool]:
@@ -93,7 +99,10 @@ def merge_edit(*, base: PostContent, theirs: PostContent, yours: PostContent):
         conflicts.append("title")
         title = yours.title
     tags = _merge_tags(base.tags, theirs.tags, yours.tags)
-    return PostContent(title=title, body=body, tags=tags), conflicts
+    interview, interview_conflicts = merge_interview(base.interview, theirs.interview,
+                                                     yours.interview)  # fmt: skip
+    conflicts += interview_conflicts
+    return PostContent(title=title, body=body, tags=tags, interview=interview), conflicts
 
 
 def _locked_post(post: Question | Answer) -> Question | Answer:
@@ -120,11 +129,12 @@ def _check_may_edit(actor, post: Question | Answer) -> None:
         raise PermissionDenied(_("This post is deleted."))
 
 
-def _validated(post: Question | Answer, content: PostContent) -> PostContent:
+def _validated(actor, post: Question | Answer, content: PostContent) -> PostContent:
     if isinstance(post, Question):
         title, body, tags = validate_question(title=content.title, body=content.body,
-                                              tags=content.tags)  # fmt: skip
-        return PostContent(title=title, body=body, tags=tags)
+                                              tags=content.tags, actor=actor)  # fmt: skip
+        # The interview fields were validated on input (_interview_input).
+        return PostContent(title=title, body=body, tags=tags, interview=content.interview)
     return PostContent(title="", body=validate_body(content.body))
 
 
@@ -150,12 +160,15 @@ def post_edit(
     title: str | None = None,
     tags: list[str] | None = None,
     summary: str = "",
+    interview: dict | None = None,
 ) -> EditResult:
     """Edit a question or an answer, starting from revision number `base_revision`.
 
     The author and moderators save at once; anyone else's edit waits as a pending revision. When
     the post moved on since `base_revision`, a clean three-way merge is saved; overlapping
-    changes raise EditConflict and store nothing. Title and tags apply to questions only.
+    changes raise EditConflict and store nothing. Title, tags and the interview fields
+    (`interview`: a dict of kb.interview.FIELDS; a missing key keeps the current value) apply
+    to questions only.
     """
     post = _locked_post(post)
     _check_may_edit(actor, post)
@@ -176,6 +189,7 @@ def post_edit(
         title=current.title if title is None else title,
         body=body,
         tags=list(current.tags) if tags is None else list(tags),
+        interview=_interview_input(current, interview),
     )
     merged_in = False
     if base.pk != current.pk:
@@ -184,7 +198,7 @@ def post_edit(
         if conflicts:
             raise EditConflict(current=current, yours=yours, merged=merged, conflicts=conflicts)
         yours, merged_in = merged, True
-    content = _validated(post, yours)
+    content = _validated(actor, post, yours)
     if content == _content_of(current) or (
         isinstance(post, Answer) and content.body == current.body
     ):
@@ -206,6 +220,7 @@ def post_edit(
         title=content.title,
         body=content.body,
         tags=content.tags,
+        interview=content.interview,
         summary=summary,
         status=Revision.Status.APPROVED if direct else Revision.Status.PENDING,
         base_revision=current if merged_in else base,
@@ -213,6 +228,16 @@ def post_edit(
     if direct:
         _after_direct_edit(actor=actor, post=post, revision=revision)
     return EditResult(revision=revision, merged=merged_in)
+
+
+def _interview_input(current: Revision, given: dict | None) -> Interview:
+    """The edit's interview fields: the current ones overlaid with what the editor sent,
+    validated (field by field, so before any merge)."""
+    if not current.question_id:
+        return Interview()
+    values = Interview.of(current).model_values()
+    values.update({k: v for k, v in (given or {}).items() if k in values})
+    return validate_interview(**values)
 
 
 def _after_direct_edit(*, actor, post: Question | Answer, revision: Revision) -> None:
@@ -223,6 +248,7 @@ def _after_direct_edit(*, actor, post: Question | Answer, revision: Revision) ->
 
     suggestion_supersede(actor=actor, post=post, by=revision)
     flags_mark_corrected(actor=actor, post=post)
+    notify.notification_post_edited(actor=actor, post=post, revision=revision)
     if post.author_id != actor.pk:  # another member's direct edit verifies an imported answer
         from kb.services.imports import answer_mark_verified
 
@@ -252,6 +278,7 @@ def revision_rollback(*, actor, post: Question | Answer, to: int, summary: str =
         title=target.title,
         body=target.body,
         tags=list(target.tags),
+        interview=Interview.of(target) if target.question_id else None,
         summary=_clean_summary(summary) or default_summary,
         base_revision=current,
         rollback_of=target,

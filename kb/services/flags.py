@@ -27,10 +27,11 @@ from kb.rules import rule
 from kb.services.moderation import clean_reason, moderation_log, post_locked_row, post_remove
 from kb.services.rate_limits import RateLimited
 from kb.services.reputation import day_start, next_day_start, users_lock
+from notifications import services as notify
 
 Reason = Flag.Reason
 SPAM_LIKE = (Reason.SPAM, Reason.RUDE)
-CORRECTION_REASONS = (Reason.INACCURATE, Reason.OUTDATED)
+CORRECTION_REASONS = Flag.CORRECTION_REASONS
 DECISIONS = (Flag.Status.HELPFUL, Flag.Status.DECLINED)
 TEXT_MAX_LENGTH = 500
 
@@ -76,12 +77,7 @@ def _clean_flag(reason, text) -> tuple[str, str]:
 def flag_create(*, actor, target: Target, reason: str, text: str = "") -> Flag:
     """Flag a question, an answer or a comment."""
     target = _locked_target(target)
-    if not permissions.is_active_member(actor):
-        raise PermissionDenied(_("Log in to flag."))
-    if target.author_id == actor.pk:
-        raise PermissionDenied(_("You cannot flag your own post."))
-    if target.is_deleted:
-        raise PermissionDenied(_("This post is deleted."))
+    permissions.refuse(permissions.flag_refusal(actor, target))
     reason, text = _clean_flag(reason, text)
     key = target_key(target)
     if Flag.objects.filter(user=actor, status=Flag.Status.PENDING, **{key: target}).exists():
@@ -161,6 +157,9 @@ def flags_resolve(*, actor, target: Target, decision: str, note: str = "") -> Fl
         is_public=False,
         details={"flags": [f.pk for f in flags], "reasons": reasons},
     )
+    notify.notification_flags_resolved(
+        actor=actor, target=target, flags=flags, decision=decision, note=note
+    )
     removed = False
     if decision == Flag.Status.HELPFUL and set(reasons) & set(SPAM_LIKE) and not target.is_deleted:
         removed = True
@@ -206,4 +205,5 @@ def flags_mark_corrected(*, actor, post: Question | Answer) -> int:
             is_public=False,
             details={"flags": ids},
         )
+        notify.notification_flags_corrected(actor=actor, post=post, flag_ids=ids)
     return len(ids)

@@ -31,10 +31,12 @@ from django.utils.translation import gettext_lazy, pgettext
 from kb import permissions
 from kb.models import Answer, CloseVote, Comment, ModerationAction, Question
 from kb.rules import rule
+from kb.selectors.moderation import post_deleted_by_author
 from kb.services import page_cache, reputation
 from kb.services.revisions import answer_count_refresh, tags_recount
 from kb.services.search_index import search_index_post
 from kb.services.validation import clean_text
+from notifications import services as notify
 
 User = get_user_model()
 
@@ -236,33 +238,11 @@ def question_protect(
 # --- Deleting and undeleting ----------------------------------------------------------------
 
 
-def _deleted_by_author_last(post: Question | Answer) -> bool:
-    """Whether the newest delete of this post was its author's own."""
-    key = {"question": post, "answer": None} if isinstance(post, Question) else {"answer": post}
-    last = (
-        ModerationAction.objects.filter(action="post_delete", **key)
-        .order_by("-created_at", "-pk")
-        .values_list("actor_id", flat=True)
-        .first()
-    )
-    return last == post.author_id
-
-
 def _check_may_delete(actor, post: Question | Answer) -> None:
-    if permissions.can_moderate(actor):
-        return
-    if not permissions.is_active_member(actor) or post.author_id != actor.pk:
-        raise PermissionDenied(_("Only the author and moderators can delete this post."))
-    if permissions.post_is_locked(post) or permissions.post_is_locked(_question_of(post)):
-        raise PermissionDenied(_("This post is locked."))
-    if isinstance(post, Question):
-        others = Answer.objects.filter(question=post, is_deleted=False).exclude(author=actor)
-        if others.exists():
-            raise PermissionDenied(
-                _("A question with answers from others can only be deleted by a moderator.")
-            )
-    elif post.question.accepted_answer_id == post.pk:
-        raise PermissionDenied(_("An accepted answer can only be deleted by a moderator."))
+    refusal = permissions.delete_refusal(actor, post)
+    if refusal is not None and refusal.code == "already_deleted":
+        raise ValidationError({"non_field_errors": refusal.message})
+    permissions.refuse(refusal)
 
 
 def _post_hide_clear(post) -> list[str]:
@@ -308,8 +288,6 @@ def post_delete(*, actor, post: Question | Answer, reason: str = "", spam: bool 
     if spam and not permissions.can_moderate(actor):
         raise PermissionDenied(_("Only moderators can remove a post as spam."))
     reason = clean_reason(reason, required=False)
-    if post.is_deleted:
-        raise ValidationError({"non_field_errors": _("This post is already deleted.")})
     post_remove(actor=actor, post=post, reason=reason, spam=spam)
     return post
 
@@ -319,16 +297,12 @@ def post_undelete(*, actor, post: Question | Answer, reason: str = ""):
     """Restore a deleted post: moderators, or its author when the author deleted it."""
     post = post_locked_row(post)
     reason = clean_reason(reason, required=False)
-    if not permissions.can_moderate(actor) and not (
-        permissions.is_active_member(actor)
-        and post.author_id == actor.pk
-        and _deleted_by_author_last(post)
-    ):
-        raise PermissionDenied(_("Only moderators can undelete this post."))
-    if not post.is_deleted:
-        raise ValidationError({"non_field_errors": _("This post is not deleted.")})
-    if isinstance(post, Answer) and post.question.is_deleted:
-        raise ValidationError({"non_field_errors": _("Undelete the question first.")})
+    refusal = permissions.undelete_refusal(
+        actor, post, deleted_by_author=post_deleted_by_author(post)
+    )
+    if refusal is not None and refusal.code in ("not_deleted", "question_deleted"):
+        raise ValidationError({"non_field_errors": refusal.message})
+    permissions.refuse(refusal)
     if isinstance(post, Question):
         post.status = Question.Status.CLOSED if post.close_reason else Question.Status.OPEN
         post.save(update_fields=["status"])
@@ -439,6 +413,7 @@ def user_suspend(*, actor, user, days: int, reason: str):
         is_public=False,
         details={"days": days, "until": user.suspended_until.isoformat()},
     )
+    notify.notification_moderator_message_write(actor=actor, recipient=user, text=reason)
     return user
 
 

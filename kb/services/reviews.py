@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kb import permissions
+from kb.interview import Interview
 from kb.models import Answer, Question, ReviewVote, Revision
 from kb.rules import rule
 from kb.services.edits import PostContent
@@ -33,6 +34,7 @@ from kb.services.flags import flags_mark_corrected
 from kb.services.moderation import clean_reason, moderation_log, post_locked_row
 from kb.services.reputation import reputation_edit_approved
 from kb.services.revisions import revision_append, revision_make_current
+from notifications import services as notify
 
 Decision = ReviewVote.Decision
 DECISIONS = ("approve", "reject", "improve")
@@ -86,6 +88,9 @@ def _approve(*, actor, revision: Revision, post: Question | Answer, note: str = 
     revision_make_current(post=post, revision=revision)
     reputation_edit_approved(revision=revision)
     flags_mark_corrected(actor=actor, post=post)
+    notify.notification_post_edited(
+        actor=revision.author, post=post, revision=revision, reviewer=actor
+    )
     from kb.services.imports import answer_mark_verified
 
     answer_mark_verified(actor=actor, answer=post)  # an approved edit verifies an import
@@ -124,13 +129,20 @@ def edit_review(
         raise ValidationError({"non_field_errors": _("You have already reviewed this edit.")})
     improved = None
     if decision == "improve":
-        suggestion = PostContent(title=revision.title, body=revision.body, tags=list(revision.tags))
+        suggestion = PostContent(
+            title=revision.title,
+            body=revision.body,
+            tags=list(revision.tags),
+            interview=Interview.of(revision) if revision.question_id else Interview(),
+        )
         improved = validated_content(
+            actor,
             post,
             PostContent(
                 title=suggestion.title if title is None else title,
                 body=suggestion.body if body is None else body,
                 tags=suggestion.tags if tags is None else list(tags),
+                interview=suggestion.interview,
             ),
         )
         if improved == suggestion:
@@ -157,6 +169,7 @@ def edit_review(
             title=improved.title,
             body=improved.body,
             tags=improved.tags,
+            interview=improved.interview,
             summary=summary or _("Improved a suggested edit"),
             base_revision=revision,
         )
@@ -166,6 +179,9 @@ def edit_review(
             target=post,
             target_user=revision.author,
             details={"revision": revision.number, "improvement": improvement.number},
+        )
+        notify.notification_edit_reviewed(
+            actor=actor, post=post, revision=revision, outcome="improved"
         )
         return ReviewResult(
             revision=revision, outcome="approved", improvement=improvement, **counts
@@ -178,6 +194,9 @@ def edit_review(
             target=post,
             target_user=revision.author,
             details={"revision": revision.number, **counts},
+        )
+        notify.notification_edit_reviewed(
+            actor=actor, post=post, revision=revision, outcome="approved"
         )
         return ReviewResult(revision=revision, outcome="approved", **counts)
     if decision == "reject" and (alone or rejections >= needed):
@@ -194,6 +213,9 @@ def edit_review(
             target_user=revision.author,
             reason=revision.review_note,
             details={"revision": revision.number, **counts},
+        )
+        notify.notification_edit_reviewed(
+            actor=actor, post=post, revision=revision, outcome="rejected"
         )
         return ReviewResult(revision=revision, outcome="rejected", **counts)
     moderation_log(

@@ -6,6 +6,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from kb import markdown
+from kb.interview import FIELDS as INTERVIEW_FIELDS
+from kb.interview import Interview
 from kb.models import Answer, Question, Revision, Tag
 from kb.services import page_cache
 from kb.services.search_index import search_index_post
@@ -23,6 +25,7 @@ def revision_append(
     status: str = Revision.Status.APPROVED,
     base_revision: Revision | None = None,
     rollback_of: Revision | None = None,
+    interview: Interview | None = None,
 ) -> Revision:
     """Append a revision to a post that the caller has locked (select_for_update) in this
     transaction; an approved one becomes the post's content at once."""
@@ -40,6 +43,7 @@ def revision_append(
         status=status,
         base_revision=base_revision,
         rollback_of=rollback_of,
+        **(interview or Interview()).model_values() if is_question else {},
     )
     page_cache.post_changed(post)  # a page may say an edit is waiting
     if status == Revision.Status.APPROVED:
@@ -62,6 +66,9 @@ def revision_make_current(*, post: Question | Answer, revision: Revision) -> Non
         post.title = revision.title
         post.last_activity_at = now
         fields += ["title", "last_activity_at"]
+        for name in INTERVIEW_FIELDS:
+            setattr(post, name, getattr(revision, name))
+        fields += list(INTERVIEW_FIELDS)
         tags = tags_resolve(names=revision.tags)
         before = set(post.tags.values_list("pk", flat=True))
         post.tags.set(tags)

@@ -22,6 +22,7 @@ from kb.search import (
     TAGS,
     TITLE,
     assemble_document,
+    dictionary_latin_words,
     plain_text,
     segment_section,
 )
@@ -61,7 +62,7 @@ def _documents(question_ids: Iterable[int]) -> _Documents:
         return documents
     questions = list(
         Question.objects.filter(pk__in=ids)
-        .only("pk", "title", "body", "last_activity_at")
+        .only("pk", "title", "body", "key_points", "last_activity_at")
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name").only("name")))
     )
     answers_by_question: dict[int, list[Answer]] = {}
@@ -89,6 +90,8 @@ def _documents(question_ids: Iterable[int]) -> _Documents:
         document = assemble_document(
             head
             + [(segment_section(plain_text(question.body)), BODY)]
+            # Key points (kb.interview) weigh like the body.
+            + [(segment_section(plain_text("\n".join(question.key_points))), BODY)]
             + [(section, ANSWERS) for answer, section in answers if not answer.is_deleted]
         )
         question_rows.append((question.pk, document.vector, question.last_activity_at))
@@ -174,6 +177,7 @@ def search_reindex(
         ids = list(Question.objects.order_by("pk").values_list("pk", flat=True))
     else:
         ids = stale_question_ids()
+    search_words_add(words=dictionary_latin_words())  # known English terms, for typo correction
     batches = [ids[start : start + batch_size] for start in range(0, len(ids), batch_size)]
     pool = None
     if processes > 1 and len(batches) > 1:

@@ -1,10 +1,12 @@
 from collections.abc import Iterable
 
+from django.contrib.postgres.search import TrigramSimilarity
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
+from kb import permissions
 from kb.models import Tag, TagAlias
 from kb.rules import rule
 from kb.services import page_cache
@@ -22,8 +24,10 @@ def normalize_tag_names(names: Iterable[str]) -> list[str]:
     return seen
 
 
-def tags_resolve(*, names: Iterable[str], create_missing: bool = True) -> list[Tag]:
-    """Tags for the given names or aliases, in order; new names become new tags.
+def tags_resolve(*, names: Iterable[str], create_missing: bool = True, creator=None) -> list[Tag]:
+    """Tags for the given names or aliases, in order; new names become new tags. With `creator`,
+    new names need the create-tag privilege (kb.permissions.tag_create_refusal); without it the
+    error suggests the nearest existing tags and aliases.
 
     Raises ValidationError for more than MAX_TAGS tags or a malformed name.
     """
@@ -49,6 +53,11 @@ def tags_resolve(*, names: Iterable[str], create_missing: bool = True) -> list[T
             .filter(lname__in=missing)
         ):
             by_name[alias.name.lower()] = alias.tag
+    unknown = [n for n in cleaned if n not in by_name]
+    if unknown and creator is not None:
+        refusal = permissions.tag_create_refusal(creator)
+        if refusal is not None:
+            raise ValidationError({"tags": _unknown_tags_message(unknown, refusal)})
     tags: list[Tag] = []
     for name in cleaned:
         tag = by_name.get(name)
@@ -60,6 +69,33 @@ def tags_resolve(*, names: Iterable[str], create_missing: bool = True) -> list[T
         if tag not in tags:
             tags.append(tag)
     return tags
+
+
+TAG_SUGGESTIONS = 3
+
+
+def tag_suggestions(name: str) -> list[str]:
+    """The existing tag names and aliases nearest to `name` (pg_trgm similarity), best first."""
+    similarity = TrigramSimilarity("name", name)
+    tags = Tag.objects.annotate(similarity=similarity).filter(similarity__gt=0.1)
+    aliases = TagAlias.objects.annotate(similarity=similarity).filter(similarity__gt=0.1)
+    nearest = tags.values("name", "similarity").union(aliases.values("name", "similarity"))
+    rows = nearest.order_by("-similarity", "name")[:TAG_SUGGESTIONS]
+    return [row["name"] for row in rows]
+
+
+def _unknown_tags_message(unknown: list[str], refusal) -> str:
+    parts = [str(refusal.message)]
+    for name in unknown:
+        nearest = tag_suggestions(name)
+        if nearest:
+            parts.append(
+                _("“%(name)s” is not a tag yet; did you mean: %(nearest)s?")
+                % {"name": name, "nearest": ", ".join(nearest)}
+            )
+        else:
+            parts.append(_("“%(name)s” is not a tag yet.") % {"name": name})
+    return " ".join(parts)
 
 
 def tag_upsert(*, name: str, description: str = "", aliases: Iterable[str] = ()) -> Tag:

@@ -28,6 +28,7 @@ from kb import permissions
 from kb.models import Answer, Question, Vote
 from kb.rules import rule
 from kb.services import page_cache, reputation
+from notifications import services as notify
 
 VOTE_VALUES = (Vote.Value.UP, Vote.Value.DOWN)
 
@@ -81,9 +82,7 @@ def _check_value(value) -> int:
 
 
 def _check_allowed(actor, post: Question | Answer, value: int | None) -> None:
-    refusal = permissions.vote_refusal(actor, post, value)
-    if refusal:
-        raise PermissionDenied(refusal)
+    permissions.refuse(permissions.vote_refusal(actor, post, value))
 
 
 def _check_changeable(vote: Vote, post: Question | Answer, now: datetime) -> None:
@@ -170,9 +169,7 @@ def _accept_locked(answer: Answer) -> tuple[Question, Answer]:
 def answer_accept(*, actor, answer: Answer) -> Question:
     """The asker accepts `answer`, replacing any earlier accept (whose reputation is reversed)."""
     question, answer = _accept_locked(answer)
-    refusal = permissions.accept_refusal(actor, question)
-    if refusal:
-        raise PermissionDenied(refusal)
+    permissions.refuse(permissions.accept_refusal(actor, question))
     if answer.is_deleted:
         raise PermissionDenied(_("This answer is deleted."))
     if permissions.answer_is_unverified(answer):
@@ -191,6 +188,7 @@ def answer_accept(*, actor, answer: Answer) -> Question:
     page_cache.question_changed(question.pk)
     reputation.accept_events_write(question=question, answer=answer, accepter=actor)
     reputation.reputation_refresh(user_ids=users)
+    notify.notification_answer_accepted(actor=actor, answer=answer)
     return question
 
 
@@ -198,9 +196,7 @@ def answer_accept(*, actor, answer: Answer) -> Question:
 def answer_unaccept(*, actor, answer: Answer) -> Question:
     """The asker withdraws the accept from `answer` (nothing happens if it is not accepted)."""
     question, answer = _accept_locked(answer)
-    refusal = permissions.accept_refusal(actor, question)
-    if refusal:
-        raise PermissionDenied(refusal)
+    permissions.refuse(permissions.accept_refusal(actor, question))
     if question.accepted_answer_id != answer.pk:
         return question
     users = reputation.accept_events_users(answer_id=answer.pk)

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from kb import permissions
 from kb.models import Answer, Flag, Question, Revision
+from kb.selectors.moderation import post_deleted_by_author
 from kb.selectors.moderation import question_timeline as question_timeline_select
 from kb.selectors.threads import in_thread
 from kb.services.moderation import action_label, lock_is_indefinite
@@ -69,8 +70,13 @@ def post_tools(context, post: Question | Answer) -> dict:
         may_review=pending is not None and permissions.can_review(user, pending, post),
         may_flag=permissions.can_flag(user, post),
         may_close=is_question and permissions.can_vote_close(user, post),
-        may_delete=not post.is_deleted and (moderator or is_author),
-        may_undelete=post.is_deleted and (moderator or is_author),
+        may_delete=(moderator or is_author) and permissions.can_delete(user, post),
+        may_undelete=post.is_deleted
+        and (moderator or is_author)
+        and permissions.undelete_refusal(
+            user, post, deleted_by_author=not moderator and post_deleted_by_author(post)
+        )
+        is None,
         flag_reasons=Flag.Reason.choices,
         close_reasons=Question.CloseReason.choices,
     )

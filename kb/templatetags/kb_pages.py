@@ -1,5 +1,6 @@
 """Small helpers for the read pages: canonical question links, cached links to tags and members."""
 
+import re
 from functools import lru_cache
 
 from django import template
@@ -124,3 +125,45 @@ def path_without_language(context) -> str:
         if path.startswith(prefix):
             return "/" + path[len(prefix) :]
     return path
+
+
+@lru_cache(maxsize=8192)
+def _inline_markdown(text: str) -> str:
+    from kb.markdown import render_comment
+
+    return render_comment(text)
+
+
+@register.filter
+def inline_markdown(text: str) -> str:
+    """Short Markdown (a key point, a follow-up): emphasis, code, links, inline formulas; the
+    result depends only on the text, so it is cached."""
+    from django.utils.safestring import mark_safe
+
+    return mark_safe(_inline_markdown(text))  # noqa: S308 (sanitised by kb.markdown)
+
+
+@register.filter
+def difficulty_label(value: str) -> str:
+    from kb.interview import difficulty_label as label
+
+    return label(value)
+
+
+@register.simple_tag
+def follow_up_link(follow_up: dict) -> str:
+    """The page of the question a follow-up points to, or "" when it points to none."""
+    question_id = follow_up.get("question_id")
+    return cached_reverse("kb:question_detail", pk=question_id) if question_id else ""
+
+
+# Han characters (CJK Unified Ideographs and Extension A, compatibility ideographs).
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+@register.filter
+def text_lang(text) -> str:
+    """The language of a post's text for its `lang` attribute: zh-Hans when it has any Han
+    character (Chinese posts mix in English terms, never the other way round), else en. On /en/
+    pages this tells screen readers and fonts that a Chinese title is Chinese (WCAG 3.1.2)."""
+    return "zh-Hans" if _HAN.search(str(text or "")) else "en"

@@ -1,9 +1,12 @@
 """The JSON API, /api/v1/. Reads go through selectors; writes (later issues) through services."""
 
+from functools import cache
+
 from django.contrib.auth import authenticate, get_user_model
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, permissions, status
@@ -16,13 +19,22 @@ from accounts.models import ApiToken
 from accounts.services import token_create, token_revoke
 from kb import permissions as kb_permissions
 from kb.api_errors import error_body
+from kb.api_fields import FIELDS_PARAMETER, SparseFieldsMixin, field_tree
+from kb.conditional import conditional_api
 from kb.diff import revision_diff
 from kb.filters import QuestionFilter
 from kb.models import Answer, Comment, Question, Revision, Tag
-from kb.selectors.comments import comment_list
+from kb.selectors.comments import comment_list, comments_for_question_page
 from kb.selectors.questions import answer_list, question_get, question_list
 from kb.selectors.revisions import revision_list
 from kb.selectors.tags import tag_get, tag_list
+from kb.selectors.validators import (
+    answer_thread_validator,
+    question_page_validator,
+    tags_validator,
+    thread_validator,
+    user_validator,
+)
 from kb.serializers import (
     AnswerCreateSerializer,
     AnswerSerializer,
@@ -31,6 +43,7 @@ from kb.serializers import (
     CommentSerializer,
     CommentWriteSerializer,
     EditResultSerializer,
+    InterviewInputSerializer,
     MeSerializer,
     PostEditSerializer,
     QuestionCreateSerializer,
@@ -70,20 +83,42 @@ def _answer_or_404(request, pk) -> Answer:
     return answer
 
 
-class QuestionListApi(generics.ListAPIView):
+@extend_schema(parameters=[FIELDS_PARAMETER])
+class QuestionListApi(SparseFieldsMixin, generics.ListAPIView):
     """Questions, newest first; filter with tag, author, status, has_accepted, answered,
     created_after/created_before, updated_after/updated_before; sort with ordering."""
 
-    serializer_class = QuestionListSerializer
+    serializer_class = fields_serializer = QuestionListSerializer
     filterset_class = QuestionFilter
 
     def get_queryset(self):
         return question_list(viewer=self.request.user)
 
+    @conditional_api(lambda view, request: view.page_validator(request))
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)
+
+    def page_validator(self, request):
+        page = request.query_params.get("page", "1")
+        if not page.isdigit() or int(page) < 1:
+            return None  # the paginator answers 404
+        size = self.paginator.get_page_size(request)
+        questions = self.filter_queryset(self.get_queryset())
+        return question_page_validator(questions=questions, offset=(int(page) - 1) * size,
+                                       limit=size)  # fmt: skip
+
     @extend_schema(request=QuestionCreateSerializer, responses={201: QuestionDetailSerializer})
     def post(self, request):
         data = _validated(QuestionCreateSerializer, request)
-        question = question_create(actor=request.user, rate_limited=True, **data)
+        interview = InterviewInputSerializer.interview_of(data)
+        question = question_create(
+            actor=request.user,
+            rate_limited=True,
+            title=data["title"],
+            body=data["body"],
+            tags=data["tags"],
+            interview=interview,
+        )
         return Response(_question_detail_data(request, question.pk), status=status.HTTP_201_CREATED)
 
 
@@ -93,20 +128,56 @@ def _validated(serializer_class, request) -> dict:
     return serializer.validated_data
 
 
-def _question_detail_data(request, pk: int) -> dict:
+def _question_detail_data(request, pk: int, include: set[str] = frozenset()) -> dict:
     question = _question_or_404(request, pk)
     answers = list(answer_list(viewer=request.user, question=question))
     for answer in answers:
         answer.question = question  # spare a query per answer
-    return QuestionDetailSerializer(question, context={"request": request, "answers": answers}).data
+    data = QuestionDetailSerializer(question, context={"request": request, "answers": answers}).data
+    if "comments" in include:  # one query for the question's and every answer's comments
+        grouped = comments_for_question_page(viewer=request.user, question=question)
+        context = {"question_id": question.pk}
+        data["comments"] = CommentSerializer(
+            grouped["question"].get(question.pk, []), many=True, context=context
+        ).data
+        for answer_data in data["answers"]:
+            answer_data["comments"] = CommentSerializer(
+                grouped["answer"].get(answer_data["id"], []), many=True, context=context
+            ).data
+    return data
+
+
+INCLUDES = {"answers", "comments"}
+INCLUDE_PARAMETER = OpenApiParameter(
+    "include",
+    OpenApiTypes.STR,
+    description="Comma-separated: `answers` (always included) and `comments` (the question's "
+    "and each answer's comments, in a `comments` list on each).",
+)
+
+
+def _includes(request) -> set[str]:
+    names = {n.strip() for n in request.query_params.get("include", "").split(",") if n.strip()}
+    unknown = sorted(names - INCLUDES)
+    if unknown:
+        raise ApiValidationError({"include": [f"Unknown: {name}." for name in unknown]})
+    return names
+
+
+@cache
+def _detail_fields_tree() -> dict:
+    comments = field_tree(CommentSerializer)
+    tree = field_tree(QuestionDetailSerializer, {"answers": AnswerSerializer})
+    return {**tree, "comments": comments, "answers": {**tree["answers"], "comments": comments}}
 
 
 def _edit_response(request, post: Question | Answer) -> Response:
     """PATCH a question or an answer: 200 saved/merged/pending, 409 on overlapping edits."""
     data = _validated(PostEditSerializer, request)
-    if isinstance(post, Answer) and ({"title", "tags"} & set(data)):
-        raise ApiValidationError({name: ["Answers have no title or tags."]
-                                  for name in {"title", "tags"} & set(data)})  # fmt: skip
+    question_only = {"title", "tags", *InterviewInputSerializer.interview_of(data)}
+    if isinstance(post, Answer) and (question_only & set(data)):
+        raise ApiValidationError({name: ["Answers have no title, tags or interview fields."]
+                                  for name in question_only & set(data)})  # fmt: skip
     try:
         result = post_edit(
             actor=request.user,
@@ -115,6 +186,9 @@ def _edit_response(request, post: Question | Answer) -> Response:
             body=data.get("body", post.body),
             title=data.get("title"),
             tags=data.get("tags"),
+            interview=InterviewInputSerializer.interview_of(data)
+            if isinstance(post, Question)
+            else None,
             summary=data["summary"],
         )
     except EditConflict as conflict:
@@ -142,26 +216,57 @@ def _edit_response(request, post: Question | Answer) -> Response:
     return Response({"status": state, "revision": revision_data})
 
 
-class QuestionDetailApi(APIView):
-    @extend_schema(responses=QuestionDetailSerializer)
+def _thread_of(view, request, pk: int, **kwargs):
+    if getattr(view, "post_model", Question) is Answer:
+        return answer_thread_validator(answer_id=pk)
+    return thread_validator(question_id=pk)
+
+
+class QuestionDetailApi(SparseFieldsMixin, APIView):
+    fields_serializer = QuestionDetailSerializer
+
+    def fields_tree(self) -> dict:
+        return _detail_fields_tree()
+
+    @extend_schema(
+        responses=QuestionDetailSerializer, parameters=[FIELDS_PARAMETER, INCLUDE_PARAMETER]
+    )
+    @conditional_api(_thread_of)
     def get(self, request, pk: int):
-        return Response(_question_detail_data(request, pk))
+        return Response(_question_detail_data(request, pk, _includes(request)))
 
     @extend_schema(request=PostEditSerializer, responses={200: EditResultSerializer})
     def patch(self, request, pk: int):
         return _edit_response(request, _question_or_404(request, pk))
 
 
-class QuestionAnswerListApi(generics.ListAPIView):
+UPDATED_SINCE = OpenApiParameter(
+    "updated_since", OpenApiTypes.DATETIME, description="Only answers edited since then."
+)
+
+
+@extend_schema(parameters=[UPDATED_SINCE, FIELDS_PARAMETER])
+class QuestionAnswerListApi(SparseFieldsMixin, generics.ListAPIView):
     """A question's answers: accepted first, then by score, then oldest first."""
 
-    serializer_class = AnswerSerializer
+    serializer_class = fields_serializer = AnswerSerializer
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Answer.objects.none()
         self.question = _question_or_404(self.request, self.kwargs["pk"])
-        return answer_list(viewer=self.request.user, question=self.question)
+        answers = answer_list(viewer=self.request.user, question=self.question)
+        since = self.request.query_params.get("updated_since")
+        if since is not None:
+            moment = parse_datetime(since)
+            if moment is None:
+                raise ApiValidationError({"updated_since": ["An ISO 8601 date and time."]})
+            answers = answers.filter(updated_at__gte=moment)
+        return answers
+
+    @conditional_api(_thread_of)
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
@@ -180,8 +285,12 @@ class QuestionAnswerListApi(generics.ListAPIView):
         return Response(AnswerSerializer(answer).data, status=status.HTTP_201_CREATED)
 
 
-class AnswerDetailApi(APIView):
-    @extend_schema(responses=AnswerSerializer)
+class AnswerDetailApi(SparseFieldsMixin, APIView):
+    post_model = Answer
+    fields_serializer = AnswerSerializer
+
+    @extend_schema(responses=AnswerSerializer, parameters=[FIELDS_PARAMETER])
+    @conditional_api(_thread_of)
     def get(self, request, pk: int):
         answer = _answer_or_404(request, pk)
         return Response(AnswerSerializer(answer, context={"request": request}).data)
@@ -191,18 +300,26 @@ class AnswerDetailApi(APIView):
         return _edit_response(request, _answer_or_404(request, pk))
 
 
-class TagListApi(generics.ListAPIView):
+@extend_schema(parameters=[FIELDS_PARAMETER])
+class TagListApi(SparseFieldsMixin, generics.ListAPIView):
     """Tags by popularity (`?order=name` for alphabetical), with descriptions and aliases."""
 
-    serializer_class = TagSerializer
+    serializer_class = fields_serializer = TagSerializer
     filterset_class = None
 
     def get_queryset(self):
         return tag_list(order=self.request.query_params.get("order", "popular"))
 
+    @conditional_api(lambda view, request: tags_validator())
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)
 
-class TagDetailApi(APIView):
-    @extend_schema(responses=TagSerializer)
+
+class TagDetailApi(SparseFieldsMixin, APIView):
+    fields_serializer = TagSerializer
+
+    @extend_schema(responses=TagSerializer, parameters=[FIELDS_PARAMETER])
+    @conditional_api(lambda view, request, name: tags_validator())
     def get(self, request, name: str):
         try:
             tag = tag_get(name=name)
@@ -220,8 +337,11 @@ def _users_with_counts():
     )
 
 
-class UserDetailApi(APIView):
-    @extend_schema(responses=UserDetailSerializer)
+class UserDetailApi(SparseFieldsMixin, APIView):
+    fields_serializer = UserDetailSerializer
+
+    @extend_schema(responses=UserDetailSerializer, parameters=[FIELDS_PARAMETER])
+    @conditional_api(lambda view, request, username: user_validator(username=username))
     def get(self, request, username: str):
         user = get_object_or_404(_users_with_counts(), username=username, is_active=True)
         return Response(UserDetailSerializer(user).data)
@@ -255,6 +375,10 @@ class RevisionListApi(generics.ListAPIView):
         post = _post_or_404(self.request, self.post_model, self.kwargs["pk"])
         return revision_list(viewer=self.request.user, post=post)
 
+    @conditional_api(_thread_of)
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)
+
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
         context = {"numbers": _revision_numbers(page)}
@@ -267,6 +391,7 @@ class RevisionDetailApi(APIView):
     post_model: type[Question] | type[Answer] = Question
 
     @extend_schema(responses=RevisionSerializer)
+    @conditional_api(_thread_of)
     def get(self, request, pk: int, number: int):
         post = _post_or_404(request, self.post_model, pk)
         revision = get_object_or_404(revision_list(viewer=request.user, post=post), number=number)
@@ -284,6 +409,7 @@ class RevisionDiffApi(APIView):
                     OpenApiParameter("to", int, required=True)],
         responses={200: OpenApiTypes.OBJECT},
     )  # fmt: skip
+    @conditional_api(_thread_of)
     def get(self, request, pk: int):
         post = _post_or_404(request, self.post_model, pk)
         numbers = {}
@@ -382,16 +508,20 @@ class MeTokenDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class CommentListApi(APIView):
+class CommentListApi(SparseFieldsMixin, APIView):
     """A post's comments, oldest first; POST `{"body": …}` adds one."""
 
     post_model: type[Question] | type[Answer] = Question
+    fields_serializer = CommentSerializer
 
-    @extend_schema(responses=CommentListSerializer)
+    @extend_schema(responses=CommentListSerializer, parameters=[FIELDS_PARAMETER])
+    @conditional_api(_thread_of)
     def get(self, request, pk: int):
         post = _post_or_404(request, self.post_model, pk)
         comments = comment_list(viewer=request.user, post=post)
-        return Response({"results": CommentSerializer(comments, many=True).data})
+        question_id = post.pk if isinstance(post, Question) else post.question_id
+        data = CommentSerializer(comments, many=True, context={"question_id": question_id}).data
+        return Response({"results": data})
 
     @extend_schema(request=CommentWriteSerializer, responses={201: CommentSerializer})
     def post(self, request, pk: int):

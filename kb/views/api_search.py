@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
+from kb.links import absolute, question_links
 from kb.search import QUERY_MAX_LENGTH
 from kb.selectors.search import (
     MAX_PAGE_SIZE,
@@ -16,8 +17,8 @@ from kb.selectors.search import (
     SORTS,
     search,
     similar_question_list,
+    similar_tag_list,
 )
-from kb.templatetags.kb_pages import question_url
 
 SIMILAR_TITLE_MAX_LENGTH = 300
 
@@ -39,8 +40,23 @@ class SearchHitSerializer(serializers.Serializer):
     title_html = serializers.CharField(help_text="The title, escaped, matches in <mark>.")
     snippet = serializers.CharField(help_text="Escaped HTML: a passage with matches in <mark>.")
     score = serializers.IntegerField()
-    url = serializers.CharField(source="api_url", help_text="This question or answer in the API.")
-    html_url = serializers.CharField(source="url", help_text="Its page on the site.")
+    url = serializers.SerializerMethodField(help_text="This question or answer in the API.")
+    html_url = serializers.SerializerMethodField(help_text="Its page on the site.")
+    matches_all_terms = serializers.BooleanField(
+        help_text="True when the post has every word of the query; false for a partial match "
+        "(listed after the complete ones, with the words it lacks in missing_terms) and for a "
+        "question found only by a similar title."
+    )
+    missing_terms = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The query's words this partial match lacks (empty when it has them all).",
+    )
+
+    def get_url(self, hit) -> str:
+        return absolute(hit.api_url)
+
+    def get_html_url(self, hit) -> str:
+        return absolute(hit.url)
 
 
 class SearchResponseSerializer(serializers.Serializer):
@@ -54,7 +70,13 @@ class SearchResponseSerializer(serializers.Serializer):
     corrections = serializers.DictField(
         child=serializers.CharField(), help_text="Misspelt words and what was searched instead."
     )
-    relaxed = serializers.BooleanField(help_text="Not every word was found in the same post.")
+    relaxed = serializers.BooleanField(
+        help_text="Too few posts have every word: posts with some of them were added (each "
+        "result says whether it matched every term)."
+    )
+    suggested_tags = serializers.ListField(
+        child=serializers.CharField(), help_text="When nothing matched: tags to try instead."
+    )
     results = SearchHitSerializer(many=True)
 
 
@@ -71,14 +93,19 @@ class SimilarQuestionSerializer(serializers.Serializer):
         return question.accepted_answer_id is not None
 
     def get_url(self, question) -> str:
-        return f"/api/v1/questions/{question.pk}/"
+        return question_links(question)[0]
 
     def get_html_url(self, question) -> str:
-        return question_url(question)
+        return question_links(question)[1]
 
 
 class SimilarResponseSerializer(serializers.Serializer):
     results = SimilarQuestionSerializer(many=True)
+    tags = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Tags the title names, directly or through the concept lexicon (注意力机制: "
+        "attention), for the ask form to suggest.",
+    )
 
 
 class SearchApi(APIView):
@@ -121,6 +148,7 @@ class SearchApi(APIView):
                 "previous": previous_url,
                 "corrections": results.corrections,
                 "relaxed": results.relaxed,
+                "suggested_tags": results.suggested_tags,
                 "results": SearchHitSerializer(results.hits, many=True).data,
             }
         )
@@ -139,4 +167,7 @@ class SimilarQuestionApi(APIView):
     def get(self, request):
         title = request.query_params.get("title", "")[:SIMILAR_TITLE_MAX_LENGTH].strip()
         questions = similar_question_list(viewer=request.user, title=title) if title else []
-        return Response({"results": SimilarQuestionSerializer(questions, many=True).data})
+        tags = similar_tag_list(title=title) if title else []
+        return Response(
+            {"results": SimilarQuestionSerializer(questions, many=True).data, "tags": tags}
+        )

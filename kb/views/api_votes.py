@@ -106,7 +106,7 @@ class VoteApi(APIView):
             return _vote_limit_response(limit)
         return _vote_response(result)
 
-    @extend_schema(request=None, responses=VoteStateSerializer)
+    @extend_schema(request=None, responses={200: VoteStateSerializer})
     def delete(self, request, pk: int):
         post = _post_or_404(request, self.post_model, pk)
         return _vote_response(vote_retract(actor=request.user, post=post))
@@ -123,7 +123,7 @@ class AcceptApi(APIView):
         return Response({"question_id": question.pk,
                          "accepted_answer_id": question.accepted_answer_id})  # fmt: skip
 
-    @extend_schema(request=None, responses=AcceptStateSerializer)
+    @extend_schema(request=None, responses={200: AcceptStateSerializer})
     def delete(self, request, pk: int):
         question = answer_unaccept(actor=request.user, answer=_post_or_404(request, Answer, pk))
         return Response({"question_id": question.pk,

@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
-from kb import markdown
+from kb import markdown, seo
+from kb.conditional import apply_validators, not_modified_or_none
 from kb.forms import AnswerForm, CommentForm, RollbackForm
 from kb.models import Answer, Question, Revision, Tag
 from kb.permissions import (
@@ -31,19 +32,22 @@ from kb.selectors.questions import (
     duplicate_target,
     page_rows,
     question_get,
+    question_is_deleted,
     question_list,
 )
 from kb.selectors.revisions import revision_list
 from kb.selectors.search import RELATED_CACHE_SECONDS, related_question_list
-from kb.selectors.tags import tag_get
+from kb.selectors.tags import tag_concept, tag_get
 from kb.selectors.tags import tag_list as tag_list_select
 from kb.selectors.users import user_directory
+from kb.selectors.validators import thread_validator
 from kb.selectors.votes import viewer_votes_attach
 from kb.services import page_cache as page_versions
 from kb.services.comments import comment_is_editable
 from kb.services.views import question_view_record, visitor_key
 from kb.templatetags.kb_pages import question_slug, question_url
 from kb.views.page_cache import anonymous_page, depend, depend_on_users
+from notifications.selectors import home_question_list
 
 QUESTIONS_PER_PAGE = 30
 USERS_PER_PAGE = 36
@@ -77,13 +81,13 @@ def _depend_on_list(request: HttpRequest, page: Page | None) -> None:
 @require_safe
 @anonymous_page
 def home(request: HttpRequest) -> HttpResponse:
-    tab = _tab(request)
-    page = _page(request, question_list(viewer=request.user, tab=tab), per_page=QUESTIONS_PER_PAGE)
+    questions, tab, tabs = home_question_list(viewer=request.user, tab=request.GET.get("tab"))
+    page = _page(request, questions, per_page=QUESTIONS_PER_PAGE)
     _depend_on_list(request, page)
     return render(
         request,
         "kb/question_list.html",
-        {"page": page, "tab": tab, "tabs": QUESTION_TABS},
+        {"page": page, "tab": tab, "tabs": tabs},
     )
 
 
@@ -101,12 +105,29 @@ def _count_view(request: HttpRequest, pk: str, slug: str | None = None) -> None:
 @require_safe
 @anonymous_page(on_hit=_count_view, timeout=RELATED_CACHE_SECONDS)
 def question_detail(request: HttpRequest, pk: int, slug: str | None = None) -> HttpResponse:
-    question = _question_or_404(request, int(pk))
+    # Anonymous readers get ETag/Last-Modified and a 304 before anything is read but the
+    # thread's validator (members' pages show their own votes and controls).
+    validator = thread_validator(question_id=int(pk)) if not request.user.is_authenticated else None
+    not_modified, etag = not_modified_or_none(request, validator, variant="html")
+    if not_modified is not None:
+        question_view_record(question_id=int(pk), visitor=visitor_key(request))
+        return not_modified
+    try:
+        question = question_get(viewer=request.user, pk=int(pk))
+    except Question.DoesNotExist as error:
+        # Deleted for good reasons and not coming back: 410 tells search engines to drop it
+        # sooner than a 404 (which a question hidden by flags, still under review, gets).
+        if question_is_deleted(pk=int(pk)):
+            return render(request, "410.html", status=410)
+        raise Http404 from error
     canonical_slug = question_slug(question.title)
     if slug is not None and slug != canonical_slug:
         return redirect(question_url(question), permanent=True)
     question_view_record(question_id=question.pk, visitor=visitor_key(request))
-    return question_page(request, question)
+    response = question_page(request, question)
+    if etag is not None:
+        apply_validators(response, etag, validator)
+    return response
 
 
 def _comment_key(post: Question | Answer) -> str:
@@ -170,7 +191,15 @@ def question_page(
             "duplicate_of": duplicate_of,
             "related_questions": related_questions,
             "is_locked": post_is_locked(question),
-            "canonical_url": request.build_absolute_uri(question_url(question)),
+            # For search engines and link previews (kb/seo.py); no query.
+            "canonical_path": question_url(question),
+            "og_type": "article",
+            "description": seo.description(question.body_html) or question.title,
+            "qa_page_json_ld": seo.json_ld(data)
+            if (data := seo.qa_page(request, question, answers))
+            else "",
+            "uses_code": may_answer
+            or any('class="highlight"' in post.body_html for post in (question, *answers)),
             "can_answer": may_answer,
             "answer_form": (answer_form or AnswerForm()) if may_answer else None,
             "answer_preview": answer_preview,
@@ -260,7 +289,13 @@ def tag_detail(request: HttpRequest, name: str) -> HttpResponse:
     return render(
         request,
         "kb/tag_detail.html",
-        {"tag": tag, "page": page, "tab": tab, "tabs": QUESTION_TABS},
+        {
+            "tag": tag,
+            "concept": tag_concept(tag=tag),
+            "page": page,
+            "tab": tab,
+            "tabs": QUESTION_TABS,
+        },
     )
 
 

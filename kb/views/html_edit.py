@@ -24,8 +24,10 @@ from kb.forms import (
     QuestionForm,
     RollbackForm,
     add_service_errors,
+    interview_initial,
     tag_names,
 )
+from kb.interview import Interview, interview_diff, interview_diff_of
 from kb.models import Answer, Comment, Question, Revision
 from kb.permissions import can_edit, can_edit_directly
 from kb.rules import rule
@@ -46,7 +48,7 @@ from kb.templatetags.kb_pages import question_url
 from kb.views.html import question_page
 
 # What a logged-out visitor may have typed into a form that we show back to them.
-_TEXT_FIELDS = ("title", "body", "tags", "summary")
+_TEXT_FIELDS = ("title", "body", "tags", "summary", "short_answer", "key_points")
 
 
 def _page_before(request: HttpRequest) -> str:
@@ -122,6 +124,7 @@ def ask(request: HttpRequest) -> HttpResponse:
                     title=form.cleaned_data["title"],
                     body=form.cleaned_data["body"],
                     tags=form.tag_list(),
+                    interview=form.interview_input(),
                     rate_limited=True,
                 )
             except ValidationError as error:
@@ -163,6 +166,7 @@ def _edit_initial(post: Question | Answer) -> dict:
     if isinstance(post, Question):
         initial["title"] = post.title
         initial["tags"] = " ".join(post.tag_names)
+        initial.update(interview_initial(Interview.of(post)))
     return initial
 
 
@@ -209,6 +213,7 @@ def _conflict_context(conflict: EditConflict, *, is_question: bool) -> dict:
         "title_inline": inline_diff_html(current.title, yours.title) if is_question else "",
         "tags": tags_diff(list(current.tags), list(yours.tags)) if is_question else None,
         "merged_body": conflict.merged.body,
+        "interview": interview_diff_of(current, conflict.yours.interview) if is_question else [],
         "fields": conflict.conflicts,
     }
 
@@ -245,6 +250,7 @@ def _edit(request: HttpRequest, post: Question | Answer) -> HttpResponse:
             body=data["body"],
             title=data.get("title") if is_question else None,
             tags=form.tag_list(),
+            interview=form.interview_input() if is_question else None,
             summary=data["summary"],
         )
     except EditConflict as conflict:
@@ -256,6 +262,7 @@ def _edit(request: HttpRequest, post: Question | Answer) -> HttpResponse:
         }
         if is_question:
             initial.update(title=yours.title, tags=" ".join(yours.tags))
+            initial.update(interview_initial(yours.interview))
         form = EditForm(initial=initial, is_question=is_question)
         context = _conflict_context(conflict, is_question=is_question)
         return _edit_page(request, post, form, conflict=context, status=409)
@@ -341,6 +348,7 @@ def _diff(request: HttpRequest, post: Question | Answer, question: Question) -> 
             tags=tags_diff(list(old.tags), list(new.tags)),
             body_inline=inline_diff_html(old.body, new.body) if view != "side" else "",
             body_rows=side_by_side_rows(old.body, new.body, context=3) if view == "side" else [],
+            interview=interview_diff(old, new) if is_question else [],
         )
     return render(request, "kb/revision_diff.html", context, status=400 if error else 200)
 

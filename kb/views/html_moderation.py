@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from kb import permissions
 from kb.diff import inline_diff_html, tags_diff
+from kb.interview import interview_diff
 from kb.models import Answer, Comment, Flag, Question, Revision
 from kb.selectors.moderation import (
     correction_queue,
@@ -311,6 +312,9 @@ def _with_diffs(revisions) -> list[Revision]:
                 inline_diff_html(base.title, revision.title) if base.title != revision.title else ""
             )
             revision.tag_changes = tags_diff(list(base.tags), list(revision.tags))
+            revision.interview_changes = [
+                change for change in interview_diff(base, revision) if change.changed
+            ]
         revision.approvals = sum(1 for v in revision.review_votes.all() if v.decision == "approve")
         revision.rejections = sum(1 for v in revision.review_votes.all() if v.decision == "reject")
     return revisions

@@ -21,7 +21,9 @@
     results.forEach(function (question) {
       var item = document.createElement("li");
       var link = document.createElement("a");
-      link.href = question.html_url;
+      // html_url is absolute (SITE_URL); link within the site the page came from
+      var address = new URL(question.html_url, window.location.href);
+      link.href = address.pathname + address.search + address.hash;
       link.target = "_blank";
       link.rel = "noopener";
       link.textContent = question.title;
@@ -38,14 +40,56 @@
     box.hidden = false;
   }
 
+  // Tags the title names (through the concept lexicon too): buttons that add one to the form's
+  // tag field (<input name="tags">, comma- or space-separated).
+  function renderTags(box, heading, tags, form) {
+    box.textContent = "";
+    var field = form ? form.querySelector("input[name=tags]") : null;
+    if (!field) {
+      box.hidden = true;
+      return;
+    }
+    var taken = field.value.toLowerCase().split(/[\s,，、;；]+/);
+    var fresh = tags.filter(function (name) {
+      return taken.indexOf(name.toLowerCase()) === -1;
+    });
+    if (!fresh.length) {
+      box.hidden = true;
+      return;
+    }
+    var title = document.createElement("span");
+    title.className = "muted";
+    title.textContent = heading + " ";
+    box.appendChild(title);
+    fresh.forEach(function (name) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "tag";
+      button.textContent = name;
+      button.addEventListener("click", function () {
+        var value = field.value.replace(/[\s,，]+$/, "");
+        field.value = value ? value + ", " + name : name;
+        button.remove();
+        if (!box.querySelector("button")) box.hidden = true;
+      });
+      box.appendChild(button);
+    });
+    box.hidden = false;
+  }
+
   function enhance(input) {
     var url = input.getAttribute("data-similar-url");
     var heading = input.getAttribute("data-similar-heading") || "Similar questions";
+    var tagsHeading = input.getAttribute("data-similar-tags-heading") || "Suggested tags:";
     var box = document.createElement("div");
     box.className = "similar-questions";
     box.hidden = true;
     box.setAttribute("aria-live", "polite");
     input.insertAdjacentElement("afterend", box);
+    var tagBox = document.createElement("p");
+    tagBox.className = "similar-tags";
+    tagBox.hidden = true;
+    box.insertAdjacentElement("afterend", tagBox);
     var timer = null;
     var controller = null;
     var last = "";
@@ -61,6 +105,7 @@
       }
       if (title.length < MIN_LENGTH) {
         render(box, heading, []);
+        renderTags(tagBox, tagsHeading, [], input.form);
         return;
       }
       controller = new AbortController();
@@ -71,10 +116,11 @@
         signal: controller.signal,
       })
         .then(function (response) {
-          return response.ok ? response.json() : { results: [] };
+          return response.ok ? response.json() : { results: [], tags: [] };
         })
         .then(function (body) {
           render(box, heading, body.results || []);
+          renderTags(tagBox, tagsHeading, body.tags || [], input.form);
         })
         .catch(function () {
           /* aborted or offline: keep what is shown */

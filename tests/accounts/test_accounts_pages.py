@@ -207,7 +207,7 @@ def test_refused_settings_keep_the_text(client, user, change, field):
 
 def test_settings_page_query_count(client, user, django_assert_num_queries):
     client.force_login(user)
-    with django_assert_num_queries(2):  # session, user
+    with django_assert_num_queries(3):  # session, user, the header's unread count
         assert client.get("/accounts/settings/").status_code == 200
 
 
@@ -259,7 +259,7 @@ def test_token_page_query_count(client, user, django_assert_num_queries):
     for n in range(5):
         token_create(user=user, name=f"t{n}")
     client.force_login(user)
-    with django_assert_num_queries(3):  # session, user, tokens
+    with django_assert_num_queries(4):  # session, user, tokens, unread count
         assert client.get("/accounts/tokens/").status_code == 200
 
 

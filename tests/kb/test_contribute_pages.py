@@ -129,7 +129,7 @@ def test_ask_page_needs_csrf(user):
 
 def test_ask_page_query_count(client, user, django_assert_num_queries):
     client.force_login(user)
-    with django_assert_num_queries(2):  # session, user
+    with django_assert_num_queries(3):  # session, user, the header's unread count
         response = client.get("/questions/ask/")
     html = page(response)
     assert 'list="tag-suggestions"' in html and "/static/kb/editor.js" in html
@@ -369,8 +369,8 @@ def test_edit_page_query_count(client, user, kind, django_assert_num_queries):
     post = make_post(kind, UserFactory())
     client.force_login(user)
     # session, user, the post (with author; a question also its tag names), moderator group,
-    # the pending-suggestion check
-    with django_assert_num_queries(5):
+    # the pending-suggestion check, the header's unread count
+    with django_assert_num_queries(6):
         assert client.get(edit_url(post)).status_code == 200
 
 
@@ -479,8 +479,8 @@ def test_diff_page_query_count(client, user, kind, django_assert_num_queries):
     with django_assert_num_queries(3):
         assert client.get(url).status_code == 200
     client.force_login(user)
-    # + session, user, moderator group (visibility of deleted posts)
-    with django_assert_num_queries(6):
+    # + session, user, moderator group (visibility of deleted posts), the unread count
+    with django_assert_num_queries(7):
         assert client.get(url).status_code == 200
 
 
@@ -489,8 +489,9 @@ def test_history_query_count_for_the_author(client, user, django_assert_num_quer
     for n in range(6):
         post_edit(actor=user, post=question, base_revision=n + 1, body=BODY + f"\n\n第 {n} 次。")
     client.force_login(user)
-    # session, user, question + author + tag names, revisions + authors, moderator group, timeline
-    with django_assert_num_queries(6):
+    # session, user, question + author + tag names, revisions + authors, moderator group, timeline,
+    # the header's unread count
+    with django_assert_num_queries(7):
         response = client.get(history_url(question))
     assert 'name="to" value="1"' in page(response)
 

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import ApiToken, ReputationEvent, User
 from kb.dump import DUMPED_MODELS, RECORD_TYPES, database_contents, dump_lines
+from kb.interview import FollowUp, Interview
 from kb.models import (
     Answer,
     ArticleImport,
@@ -71,6 +72,13 @@ def populated():
             title="RMSNorm 与 LayerNorm 的区别是什么?",
             body="为什么 LLaMA 用 RMSNorm? 公式 $y = x / \\mathrm{RMS}(x)$",
             tags=["normalization", "llm", "llama"],
+            interview=Interview(
+                difficulty="basic",
+                short_answer="RMSNorm 只做缩放,不减均值。",
+                key_points=("不减均值", "少一次归约,更快"),
+                common_mistakes=("以为 RMSNorm 也有偏置 β",),
+                follow_ups=(FollowUp("Pre-LN 和 Post-LN 的区别?"), FollowUp("自引用", question.pk)),
+            ),
             summary="补充公式",
             base_revision=question.revisions.get(number=1),
         )
@@ -165,6 +173,41 @@ def test_export_import_export_gives_the_same_file(populated, tmp_path):
 
     assert second[1:] == first[1:]
     assert json.loads(second[0])["exported_at"] >= json.loads(first[0])["exported_at"]
+
+
+def test_interview_fields_survive_the_round_trip(populated, tmp_path):
+    question = populated["question"]
+    lines = export(tmp_path / "dump.jsonl")
+    (record,) = [r for r in records(lines) if r["type"] == "question" and r["id"] == question.pk]
+    assert record["difficulty"] == "basic"
+    assert record["key_points"] == ["不减均值", "少一次归约,更快"]
+    assert record["follow_ups"] == [
+        {"text": "Pre-LN 和 Post-LN 的区别?", "question_id": None},
+        {"text": "自引用", "question_id": question.pk},
+    ]
+    wipe_database()
+    import_file(tmp_path / "dump.jsonl")
+    imported = Question.objects.get(pk=question.pk)
+    assert imported.common_mistakes == ["以为 RMSNorm 也有偏置 β"]
+    assert imported.revisions.get(number=2).short_answer == "RMSNorm 只做缩放,不减均值。"
+    assert imported.revisions.get(number=1).key_points == []
+
+
+def test_a_dump_without_interview_fields_imports_with_them_empty(populated, tmp_path):
+    names = ("difficulty", "short_answer", "key_points", "common_mistakes", "follow_ups")
+    lines = export(tmp_path / "dump.jsonl")
+    older = [lines[0]]
+    for line in lines[1:]:
+        record = json.loads(line)
+        if record["type"] in ("question", "revision"):
+            for name in names:
+                record.pop(name)
+        older.append(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+    (tmp_path / "older.jsonl").write_text("".join(older), encoding="utf-8")
+    wipe_database()
+    import_file(tmp_path / "older.jsonl")
+    question = Question.objects.get(pk=populated["question"].pk)
+    assert (question.difficulty, question.key_points, question.follow_ups) == ("", [], [])
 
 
 def test_a_dump_written_before_imports_existed_still_loads(populated, tmp_path):
@@ -367,6 +410,14 @@ BAD_DUMPS = {
         lambda lines: _edit(lines, "question", lambda r: r.update(tags=["没有这个标签"])),
         "which no tag record names",
     ),
+    "bad follow-up": (
+        lambda lines: _edit(lines, "question", lambda r: r.update(follow_ups=[{"text": 3}])),
+        "follow_ups must be a list of",
+    ),
+    "text for a list": (
+        lambda lines: _edit(lines, "revision", lambda r: r.update(key_points="一条")),
+        "key_points must be a list of strings",
+    ),
     "out of order": (_move_first_user_to_end, "a user record after reputation_event records"),
 }
 
@@ -520,3 +571,23 @@ def test_tag_question_counts_survive_the_round_trip(populated, tmp_path):
     wipe_database()
     import_file(tmp_path / "dump.jsonl")
     assert dict(Tag.objects.values_list("name", "question_count")) == counts
+
+
+def test_api_dump_leaves_out_posts_and_comments_hidden_by_flags(populated, api_client):
+    # The dump shows what an anonymous reader sees: a post hidden by spam flags (not deleted)
+    # stays out, and so do the comments on it and references to it.
+    question, answer = populated["question"], populated["answer"]
+    spam_question = question_make(title="隐藏的问题: 广告链接?", tags=["llm"])
+    spam_comment = comment_create(actor=populated["author"], post=answer, body="广告评论")
+    Question.objects.filter(pk=spam_question.pk).update(hidden_by_flags=True)
+    Answer.objects.filter(pk=answer.pk).update(hidden_by_flags=True)
+
+    _response, lines = api_dump(api_client)
+
+    ids = {(r["type"], r["id"]) for r in lines[1:]}
+    assert ("question", spam_question.pk) not in ids
+    assert ("answer", answer.pk) not in ids
+    assert ("comment", spam_comment.pk) not in ids
+    shown = {r["id"]: r for r in lines if r["type"] == "question"}
+    assert shown[question.pk]["accepted_answer_id"] is None
+    assert not [r for r in lines if r["type"] == "revision" and r["answer_id"] == answer.pk]

@@ -71,7 +71,8 @@ def test_table_renders_with_column_alignment():
 
 def test_fenced_code_is_highlighted_with_pygments_classes():
     rendered = render("```python\ndef attention(q, k, v):\n    return q\n```")
-    assert rendered.startswith('<pre class="highlight"><code class="language-python">')
+    # tabindex: a code block that scrolls sideways takes keyboard focus (issue 21)
+    assert rendered.startswith('<pre tabindex="0" class="highlight"><code class="language-python">')
     assert '<span class="k">def</span>' in rendered
     assert '<span class="nf">attention</span>' in rendered
 
@@ -82,7 +83,7 @@ def test_fence_language_alias_becomes_the_lexer_name():
 
 def test_fence_with_unknown_language_is_plain_escaped_code_without_class():
     rendered = render("```no-such-language\na < b && c\n```")
-    assert rendered.strip() == "<pre><code>a &lt; b &amp;&amp; c\n</code></pre>"
+    assert rendered.strip() == '<pre tabindex="0"><code>a &lt; b &amp;&amp; c\n</code></pre>'
 
 
 def test_strikethrough():
@@ -370,3 +371,23 @@ def test_sanitizer_keeps_only_plain_table_alignment():
     dropped = sanitize('<table><tr><td style="text-align:left;position:fixed">x</td></tr></table>')
     assert 'style="text-align:center"' in kept
     assert "style" not in dropped
+
+
+def test_display_formulas_code_and_tables_scroll_in_boxes_that_take_keyboard_focus():
+    """axe's scrollable-region-focusable: a box that scrolls sideways must be reachable with Tab;
+    a focused formula box is named by its LaTeX source."""
+    page = parse(render("$$\\frac{a}{b}$$\n\n文中 $$x^2$$ 公式\n\n|a|b|\n|-|-|\n|1|2|\n"))
+    block, inline = (
+        next(e for e in page.find(tag) if e.attrs.get("class") == "math-block")
+        for tag in ("div", "span")
+    )
+    for box in (block, inline):
+        assert box.attrs["tabindex"] == "0" and box.attrs["role"] == "group"
+    assert block.attrs["aria-label"] == "\\frac{a}{b}" and inline.attrs["aria-label"] == "x^2"
+    assert page.find("table")[0].attrs["tabindex"] == "0"
+
+
+def test_only_the_renderer_sets_tabindex_and_roles():
+    """Raw HTML is off: an author cannot write tabindex or role (they are shown as text)."""
+    rendered = render('<div tabindex="0" role="group">x</div>')
+    assert "<div" not in rendered and "&lt;div" in rendered

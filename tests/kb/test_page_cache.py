@@ -316,7 +316,8 @@ def test_deleted_question_is_gone_for_anonymous_readers(world, django_capture_on
     assert world["question"].title in home
     with django_capture_on_commit_callbacks(execute=True):
         post_delete(actor=world["mod"], post=world["question"])
-    assert client.get(url).status_code == 404
+    gone = client.get(url)
+    assert gone.status_code == 410 and HIT not in gone  # "Gone", and never cached
     assert world["question"].title not in get(client, "/en/").content.decode()
 
 

@@ -39,7 +39,6 @@ def test_dictionary_keeps_ml_terms_whole():
 @pytest.mark.parametrize(
     ("token", "expected"),
     [
-        ("注意力机制", {"注意力机制", "注意力", "注意", "机制"}),
         ("q-former", {"q-former", "qformer", "former"}),
         ("embeddings", {"embeddings", "embedding"}),
         ("loss", {"loss"}),
@@ -174,13 +173,50 @@ def test_malformed_queries_parse_and_plan_without_error(query):
 
 
 def test_plan_drops_stop_words_and_makes_single_characters_optional():
-    plan = build_plan(parse_query("大模型是怎么训练的"))
-    assert plan.tsquery() == "('大模型' | '模型') & '训练'"
+    plan = build_plan(parse_query("梯度累积是怎么实现的"))
+    assert plan.tsquery() == "'梯度累积' & '实现'"
 
 
-def test_plan_lets_a_compound_match_through_its_parts():
-    plan = build_plan(parse_query("注意事项"))
-    assert plan.tsquery() == "('注意事项' | ('注意' & '事项'))"
+@pytest.mark.parametrize("word", ["注意事项", "梯度累积", "光刻机", "图文匹配"])
+def test_plan_matches_a_dictionary_word_as_itself_not_through_shorter_words(word):
+    # Documents are segmented with the same dictionary: a compound that holds the word has it
+    # among its lexemes; a text with only 注意 or 梯度 does not match 注意事项 or 梯度累积.
+    assert build_plan(parse_query(word)).tsquery() == f"'{word}'"
+
+
+@pytest.mark.parametrize(
+    ("word", "shorter"),
+    [("注意力", "注意"), ("奖励模型", "模型"), ("位置编码", "编码"), ("混合专家", "专家")],
+)
+def test_a_concept_word_never_matches_through_a_shorter_word(word, shorter):
+    query = build_plan(parse_query(word)).tsquery()
+    assert f"'{word}'" in query and f"'{shorter}'" not in query
+
+
+@pytest.mark.parametrize(
+    ("query", "names"),
+    [
+        ("注意力", {"'attention'", "'self-attention'", "'自注意力'"}),
+        ("attention", {"'注意力'", "'注意力机制'"}),
+        ("MoE", {"'混合专家'", "('mixture' & 'experts')"}),
+        ("mixture of experts", {"'moe'", "'混合专家'"}),
+        ("RoPE", {"'旋转位置编码'", "'rotary'"}),
+        ("检索增强生成", {"'rag'"}),
+        ("奖励模型", {"('reward' & 'model')", "'rm'"}),
+        ("attension", {"'attention'", "'注意力'"}),
+    ],
+)
+def test_a_concept_name_expands_to_its_names_in_both_languages(query, names):
+    plan = build_plan(parse_query(query))
+    assert len(plan.groups) == 1
+    rendered = plan.tsquery()
+    assert all(name in rendered for name in names), rendered
+
+
+def test_narrower_terms_are_found_by_the_broad_concept_not_back():
+    assert "'rmsnorm'" in build_plan(parse_query("归一化")).tsquery()
+    assert "'归一化'" not in build_plan(parse_query("rmsnorm")).tsquery()
+    assert "'batchnorm'" not in build_plan(parse_query("rmsnorm")).tsquery()
 
 
 def test_plan_of_only_single_characters_still_searches():
@@ -188,19 +224,55 @@ def test_plan_of_only_single_characters_still_searches():
 
 
 def test_relaxed_plan_ors_words_but_keeps_phrases_and_exclusions():
-    plan = build_plan(parse_query('rmsnorm llama "位置编码" -bert'))
-    assert plan.tsquery(relaxed=True) == "('rmsnorm' | 'llama') & '位置编码' & !'bert'"
+    plan = build_plan(parse_query('bert gpt "位置编码" -t5'))
+    assert plan.tsquery(relaxed=True) == "('bert' | 'gpt') & '位置编码' & !'t5'"
 
 
 def test_title_plan_asks_for_marked_lexemes_and_phrases_as_words():
-    plan = build_plan(parse_query('rmsnorm 区别 "位置 编码" -bert'))
-    assert plan.tsquery(in_title=True) == "'^ rmsnorm' & '^ 区别' & ('^ 位置' & '^ 编码')"
+    plan = build_plan(parse_query('bert 结尾 "位置 编码" -gpt'))
+    assert plan.tsquery(in_title=True) == "'^ bert' & '^ 结尾' & ('^ 位置' & '^ 编码')"
 
 
-def test_a_word_naming_a_tag_also_matches_the_tag():
+def test_a_word_naming_a_tag_also_matches_the_tag_in_tags_only():
     plan = build_plan(parse_query("层归一化"), tag_aliases={"层归一化": "normalization"})
     assert "'^ normalization'" in plan.tsquery()
-    assert "normalization" not in plan.highlight_terms()
+    assert "^ normalization" not in plan.highlight_terms()
+
+
+def test_a_tag_that_no_concept_names_translates_through_its_other_language_names():
+    plan = build_plan(
+        parse_query("提示压缩"),
+        tag_aliases={"提示压缩": "prompt-compression"},
+        tag_names={"prompt-compression": ["提示压缩", "上下文压缩", "LLMLingua"]},
+    )
+    query = plan.tsquery()
+    assert "'^ prompt-compression'" in query and "'prompt-compression'" in query
+    assert "'llmlingua'" in query
+    # Same-language aliases are often kinds of the tag (blip: blip-2, instructblip), not synonyms.
+    assert "'上下文压缩'" not in query
+    plan = build_plan(
+        parse_query("instructblip"),
+        tag_aliases={"instructblip": "blip"},
+        tag_names={"blip": ["blip-2", "instructblip"]},
+    )
+    assert plan.tsquery() == "('instructblip' | '^ blip')"
+
+
+def test_a_tag_alias_that_another_concept_names_stays_that_concepts():
+    # layernorm is an alias of the tag normalization, but a concept of its own: 归一化 finds it
+    # as a narrower term; rmsnorm does not find layernorm through the shared tag.
+    plan = build_plan(
+        parse_query("rmsnorm"),
+        tag_aliases={"rmsnorm": "normalization"},
+        tag_names={"normalization": ["归一化", "layernorm", "rmsnorm", "规范化"]},
+    )
+    assert "'layernorm'" not in plan.tsquery() and "'^ normalization'" in plan.tsquery()
+    plan = build_plan(
+        parse_query("归一化"),
+        tag_aliases={"归一化": "normalization"},
+        tag_names={"normalization": ["归一化", "layernorm", "rmsnorm", "规范化"]},
+    )
+    assert "'规范化'" in plan.tsquery()  # a moderator's alias extends the concept
 
 
 def test_a_word_made_of_several_tokens_naming_a_tag_is_one_group():
@@ -209,8 +281,8 @@ def test_a_word_made_of_several_tokens_naming_a_tag_is_one_group():
 
 
 def test_corrections_become_alternatives():
-    plan = build_plan(parse_query("layernrom"), corrections={"layernrom": "layernorm"})
-    assert plan.tsquery() == "('layernrom' | 'layernorm')"
+    plan = build_plan(parse_query("chatgml"), corrections={"chatgml": "chatglm"})
+    assert plan.tsquery() == "('chatgml' | 'chatglm')"
 
 
 def test_phrase_distances_skip_stop_words():
@@ -265,3 +337,60 @@ def test_search_version_changes_with_the_dictionary(tmp_path, monkeypatch):
     dictionary.write_text(search.DICTIONARY_PATH.read_text(encoding="utf-8") + "新术语\n", "utf-8")
     monkeypatch.setattr(search, "DICTIONARY_PATH", dictionary)
     assert search._compute_version() != search.SEARCH_VERSION
+
+
+# --- Issue 14: snippets people can read -------------------------------------------------------
+
+
+def test_snippets_show_formulas_as_compact_tex_without_stray_letters():
+    markdown = (
+        "注意力头有自己的 $W^Q_i$，除以 $$\n\\sqrt{d_k}\n$$，不把 $n \\times n$ 的矩阵存下来。"
+    )
+    text = search.markdown_snippet(markdown, {"注意力"})
+    assert "$W^Q_i$" in text and "$\\sqrt{d_k}$" in text and "$n \\times n$" in text
+    assert " n n " not in text and " d k " not in text
+
+
+def test_snippets_keep_table_rows_apart():
+    markdown = (
+        "| 维度 | BERT | GPT |\n|---|---|---|\n"
+        "| 结构 | encoder-only | decoder-only |\n| 注意力 | 双向 | 单向 |"
+    )
+    assert search.snippet_text(markdown) == (
+        "维度 | BERT | GPT\n结构 | encoder-only | decoder-only\n注意力 | 双向 | 单向"
+    )
+    assert "<mark>注意力</mark> | 双向 | 单向" in search.markdown_snippet(markdown, {"注意力"})
+
+
+@pytest.mark.parametrize(
+    ("raw", "terms", "expected"),
+    [
+        ("RLHF训练时要注意什么", {"注意力"}, "RLHF训练时要注意什么"),
+        ("自注意力和注意事项", {"注意力"}, "<mark>自注意力</mark>和注意事项"),
+        ("学习 embeddings 的方法", {"embedding"}, "学习 <mark>embeddings</mark> 的方法"),
+        ("Self-Attention 层", {"attention"}, "<mark>Self-Attention</mark> 层"),
+    ],
+)
+def test_the_matched_word_is_highlighted_whole_and_never_a_part_of_another(raw, terms, expected):
+    assert search.highlight(raw, terms) == expected
+
+
+def test_a_snippet_never_ends_inside_a_formula():
+    raw = "前文" * 60 + "公式 $a + b = c$ 后文"
+    text = search.snippet(raw, set(), length=121)
+    assert text.count("$") % 2 == 0
+
+
+def test_a_relaxed_plan_lets_the_parts_of_a_compound_stand_in():
+    plan = build_plan(parse_query("缩放点积注意力"))
+    assert "'注意力'" not in plan.tsquery()
+    assert "'注意力'" in plan.tsquery(relaxed=True) and plan.can_relax
+    assert not build_plan(parse_query("光刻机")).can_relax  # 光刻 does not tile 光刻机
+
+
+def test_a_snippet_never_starts_inside_a_formula():
+    raw = (
+        "FlashAttention：分块计算 + 在线 softmax，不把 $n\\times n$ 注意力矩阵写回显存，结果精确。"
+    )
+    text = search.snippet(raw, {"注意力"}, length=60)
+    assert "$n\\times n$" in text and text.count("$") == 2

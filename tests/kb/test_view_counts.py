@@ -87,7 +87,7 @@ def test_views_after_a_flush_are_kept_for_the_next_one():
 def test_a_hidden_question_is_not_counted():
     question = question_make()
     Question.objects.filter(pk=question.pk).update(status=Question.Status.DELETED)
-    assert visitor("a").get(f"/questions/{question.pk}/").status_code == 404
+    assert visitor("a").get(f"/questions/{question.pk}/").status_code == 410  # gone (issue 21)
     flush()
     assert views_in_database(question) == 0
 

@@ -484,11 +484,14 @@ def _granted(me: dict) -> set[str]:
     return {p["code"] for p in me["privileges"] if p["granted"]}
 
 
+@pytest.mark.real_privileges
 def test_me_lists_privileges(api_client):
     api_client.force_authenticate(member(125))
     me = api_client.get("/api/v1/me/").json()
-    assert _granted(me) == {"upvote", "comment", "downvote"}
-    assert [p["reputation"] for p in me["privileges"]] == [15, 50, 125, 500, 1000, 1500, 2000, None]
+    assert _granted(me) == {"upvote", "flag", "comment", "downvote"}
+    assert [p["reputation"] for p in me["privileges"]] == [
+        15, 15, 50, 125, 300, 500, 1000, 1500, 2000, None
+    ]  # fmt: skip
     first = me["privileges"][0]
     assert first["code"] == "upvote" and first["granted"] and first["label"]
 
@@ -499,6 +502,7 @@ def test_moderator_holds_every_privilege(api_client):
     assert all(p["granted"] for p in me["privileges"])
 
 
+@pytest.mark.real_privileges
 def test_me_query_count_with_privileges(api_client, django_assert_max_num_queries):
     api_client.force_authenticate(member(1))
     with django_assert_max_num_queries(2):

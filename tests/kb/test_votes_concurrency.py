@@ -148,8 +148,9 @@ def test_mixed_concurrent_writes_neither_deadlock_nor_drift(seed):
     rng = random.Random(seed)
     members = [member(130) for _ in range(12)]
     questions = [question_make(author=rng.choice(members)) for _ in range(3)]
-    answers = [
-        answer_make(question=rng.choice(questions), author=rng.choice(members)) for _ in range(6)
+    answers = [  # distinct bodies: the same answer twice would be one (a resubmission)
+        answer_make(question=rng.choice(questions), author=rng.choice(members), body=f"回答 {n}")
+        for n in range(6)
     ]
     posts = questions + answers
     tasks = [_random_task(rng, number, members, questions, answers) for number in range(45)]
