@@ -79,11 +79,17 @@ def anonymous_page(
                 return response
             request.user = AnonymousUser()  # no session read: nothing per visitor in the page
             key = page_key(request)
-            entry = cache.get(key)
+            # A conditional request goes to the view, whose validator answers 304 (kb/conditional).
+            conditional = "HTTP_IF_NONE_MATCH" in request.META or (
+                "HTTP_IF_MODIFIED_SINCE" in request.META
+            )
+            entry = None if conditional else cache.get(key)
             if entry is not None and versions.versions_get(entry["deps"]) == entry["deps"]:
                 if on_hit is not None:
                     on_hit(request, **kwargs)
                 response = HttpResponse(entry["content"], content_type=entry["content_type"])
+                for header, value in entry.get("headers", {}).items():
+                    response[header] = value
                 response[HIT_HEADER] = "hit"
                 return _public(response)
             sequence = versions.sequence_get()
@@ -101,6 +107,9 @@ def anonymous_page(
                         "deps": current,
                         "content": response.content,
                         "content_type": response["Content-Type"],
+                        "headers": {
+                            h: response[h] for h in ("ETag", "Last-Modified") if h in response
+                        },
                     },
                     timeout or settings.PAGE_CACHE_SECONDS,
                 )
