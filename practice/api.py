@@ -4,6 +4,7 @@ step and import. Writes validate their input and call one service (practice.serv
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -85,11 +86,15 @@ class PracticeNextApi(APIView):
         params = request.query_params
         tags = [t.lower() for t in params.get("tags", "").replace(",", " ").split()][:10]
         difficulty = params.get("difficulty", "")
+        if difficulty and difficulty not in DIFFICULTIES:
+            raise ApiValidationError(
+                {"difficulty": [f"One of: {', '.join(DIFFICULTIES)}, or leave it out."]}
+            )
         pick = practice_next(
             viewer=request.user,
             now=timezone.now(),
             tags=tags,
-            difficulty=difficulty if difficulty in DIFFICULTIES else "",
+            difficulty=difficulty,
             due_ids=_ids(params.get("due", "")),
             seen_ids=_ids(params.get("seen", "")),
         )

@@ -46,6 +46,8 @@ def links(html: str, rel: str) -> dict[str, str]:
     """hreflang (or "" for none) -> href of the <link rel=…> elements."""
     result = {}
     for tag in re.findall(rf'<link rel="{rel}"[^>]*>', html):
+        if 'type="application/atom+xml"' in tag:
+            continue  # the page's Atom feed, not a language version
         hreflang = re.search(r'hreflang="([^"]+)"', tag)
         result[hreflang.group(1) if hreflang else ""] = re.search(r'href="([^"]+)"', tag).group(1)
     return result

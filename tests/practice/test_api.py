@@ -165,3 +165,10 @@ def test_practice_endpoints_are_in_the_schema(api_client):
     assert {"difficulty", "short_answer", "key_points", "common_mistakes", "follow_ups"} <= set(
         detail
     )
+
+
+def test_next_refuses_an_unknown_difficulty(client):
+    response = client.get("/api/v1/practice/next/", {"difficulty": "hardest"})
+    assert response.status_code == 400
+    assert "difficulty" in response.json()["error"]["fields"]
+    assert client.get("/api/v1/practice/next/", {"difficulty": "basic"}).status_code == 200

@@ -169,8 +169,9 @@ def test_practice_page_shows_a_question_with_its_reveal_and_grade_buttons(
     answer_make(question=question, body="最高票回答:缩放让 softmax 不饱和。")
     client.force_login(user)
     # session, user, moderator check (visibility), due count, due card, new question, question,
-    # top answer, tag choices (nothing due yet: the header counts nothing)
-    with django_assert_num_queries(9):
+    # top answer, tag choices (nothing due yet: the header counts nothing), the inbox's unread
+    # count in the header
+    with django_assert_num_queries(10):
         response = client.get("/en/practice/", {"tags": "llm"})
     html = response.content.decode()
     assert question.title in html and "最高票回答" in html
@@ -186,8 +187,8 @@ def test_practice_page_query_count_does_not_grow_with_cards(client, user,
         practice_review(actor=user, question_id=q.pk, grade="again", now=past)
     client.force_login(user)
     # session, user, header due count, moderator check, due count, due card, question, top
-    # answer, tag choices
-    with django_assert_num_queries(9):
+    # answer, tag choices, the inbox's unread count in the header
+    with django_assert_num_queries(10):
         response = client.get("/practice/")
     assert response.context["pick"].due == 5
 
@@ -220,8 +221,8 @@ def test_progress_page_draws_a_chart_and_a_row_per_tag(client, user, django_asse
     practice_review(actor=user, question_id=question.pk, grade="again", now=timezone.now())
     client.force_login(user)
     # session, user, five progress queries (graded "again" a moment ago: due in a minute, so the
-    # header counts nothing)
-    with django_assert_num_queries(7):
+    # header counts nothing), the inbox's unread count in the header
+    with django_assert_num_queries(8):
         response = client.get("/en/practice/progress/")
     html = response.content.decode()
     assert "<svg" in html and 'class="progress-chart__again"' in html
