@@ -152,7 +152,8 @@ class QuestionFollowApi(_QuestionToggleApi):
         services.question_follow(actor=request.user, question=question)
         return self._state(request, question)
 
-    @extend_schema(request=None, responses=QuestionStateSerializer)
+    # The state after the change, as PUT answers (not an empty 204).
+    @extend_schema(request=None, responses={200: QuestionStateSerializer})
     def delete(self, request, pk: int):
         question = self._question(request, pk)
         services.question_unfollow(actor=request.user, question=question)
@@ -168,7 +169,8 @@ class QuestionBookmarkApi(_QuestionToggleApi):
         services.bookmark_add(actor=request.user, question=question)
         return self._state(request, question)
 
-    @extend_schema(request=None, responses=QuestionStateSerializer)
+    # The state after the change, as PUT answers (not an empty 204).
+    @extend_schema(request=None, responses={200: QuestionStateSerializer})
     def delete(self, request, pk: int):
         question = self._question(request, pk)
         services.bookmark_remove(actor=request.user, question=question)
