@@ -4,30 +4,13 @@ partial results, and where the lexicon shows (ask page, tag page). Real database
 import re
 
 import pytest
-from django.core.cache import cache
 
 from kb.models import Question
 from kb.services.tags import tag_upsert
 from tests.factories import question_make
+from tests.kb.test_search_api import api_search, fresh_throttles, ids  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttles():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def api_search(api_client, q, **params):
-    response = api_client.get("/api/v1/search/", {"q": q, **params})
-    assert response.status_code == 200, response.content
-    return response.json()
-
-
-def ids(body) -> list[int]:
-    return [row["id"] for row in body["results"]]
 
 
 def complete_ids(body) -> list[int]:
