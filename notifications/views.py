@@ -79,30 +79,46 @@ def _followable_or_404(request: HttpRequest, pk: int) -> Question:
         raise Http404 from error
 
 
+def _question_toggle(
+    request: HttpRequest, pk: int, *, field: str, on, off, on_message, off_message
+) -> HttpResponse:
+    """Follow and bookmark are the same on/off switch over a question; `field` "0" turns it off."""
+    question = _followable_or_404(request, pk)
+    if request.POST.get(field) == "0":
+        off(actor=request.user, question=question)
+        messages.success(request, off_message)
+    else:
+        on(actor=request.user, question=question)
+        messages.success(request, on_message)
+    return redirect(question_url(Question.objects.only("pk", "title").get(pk=question.pk)))
+
+
 @require_POST
 @login_required
 def question_follow(request: HttpRequest, pk: int) -> HttpResponse:
-    question = _followable_or_404(request, pk)
-    if request.POST.get("follow") == "0":
-        services.question_unfollow(actor=request.user, question=question)
-        messages.success(request, _("You no longer follow this question."))
-    else:
-        services.question_follow(actor=request.user, question=question)
-        messages.success(request, _("You follow this question: new answers come to your inbox."))
-    return redirect(question_url(Question.objects.only("pk", "title").get(pk=question.pk)))
+    return _question_toggle(
+        request,
+        pk,
+        field="follow",
+        on=services.question_follow,
+        off=services.question_unfollow,
+        on_message=_("You follow this question: new answers come to your inbox."),
+        off_message=_("You no longer follow this question."),
+    )
 
 
 @require_POST
 @login_required
 def question_bookmark(request: HttpRequest, pk: int) -> HttpResponse:
-    question = _followable_or_404(request, pk)
-    if request.POST.get("bookmark") == "0":
-        services.bookmark_remove(actor=request.user, question=question)
-        messages.success(request, _("Removed from your bookmarks."))
-    else:
-        services.bookmark_add(actor=request.user, question=question)
-        messages.success(request, _("Bookmarked: find it on your profile."))
-    return redirect(question_url(Question.objects.only("pk", "title").get(pk=question.pk)))
+    return _question_toggle(
+        request,
+        pk,
+        field="bookmark",
+        on=services.bookmark_add,
+        off=services.bookmark_remove,
+        on_message=_("Bookmarked: find it on your profile."),
+        off_message=_("Removed from your bookmarks."),
+    )
 
 
 @require_POST
