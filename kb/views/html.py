@@ -108,7 +108,7 @@ def question_detail(request: HttpRequest, pk: int, slug: str | None = None) -> H
     # Anonymous readers get ETag/Last-Modified and a 304 before anything is read but the
     # thread's validator (members' pages show their own votes and controls).
     validator = thread_validator(question_id=int(pk)) if not request.user.is_authenticated else None
-    not_modified, etag = not_modified_or_none(request, validator, variant="html")
+    not_modified, validators = not_modified_or_none(request, validator, variant="html")
     if not_modified is not None:
         question_view_record(question_id=int(pk), visitor=visitor_key(request))
         return not_modified
@@ -125,8 +125,8 @@ def question_detail(request: HttpRequest, pk: int, slug: str | None = None) -> H
         return redirect(question_url(question), permanent=True)
     question_view_record(question_id=question.pk, visitor=visitor_key(request))
     response = question_page(request, question)
-    if etag is not None:
-        apply_validators(response, etag, validator)
+    if validators is not None:
+        apply_validators(response, *validators)
     return response
 
 
