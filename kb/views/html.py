@@ -11,6 +11,7 @@ from django.views.decorators.http import require_safe
 
 from kb import markdown, seo
 from kb.conditional import apply_validators, not_modified_or_none
+from kb.diff import revision_changed_fields
 from kb.forms import AnswerForm, CommentForm, RollbackForm
 from kb.models import Answer, Question, Revision, Tag
 from kb.permissions import (
@@ -231,6 +232,10 @@ def _history_page(
             revision.rollback_form = RollbackForm(
                 initial={"to": revision.number}, auto_id=f"id_rollback_{revision.number}_%s"
             )
+    by_number = {revision.number: revision for revision in revisions}
+    for revision in revisions:  # what each changed from the one before (as its diff link does)
+        previous = by_number.get(revision.number - 1)
+        revision.changed_fields = revision_changed_fields(previous, revision) if previous else []
     prefix = "question" if is_question else "answer"
     return render(
         request,
