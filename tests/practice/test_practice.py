@@ -356,3 +356,15 @@ def test_sheet_takes_my_watched_tags(client, user):
     response = client.get("/en/practice/sheet/", {"watched": "1", "count": 5, "seed": 1})
     assert [q.pk for q in response.context["questions"]] == [watched.pk]
     assert "My watched tags" in response.content.decode()
+
+
+def test_the_page_after_sign_up_asks_the_browser_for_its_schedule(client):
+    """A visitor's schedule is brought along at sign-up as at login: the first page of the new
+    account carries the import address that static/practice/header.js posts the cards to."""
+    assert "data-import-url" not in client.get("/practice/").content.decode()
+    signup = {"username": "新人", "email": "newcomer@example.com",
+              "password": "变分自编码器VAE-2024", "password_again": "变分自编码器VAE-2024",
+              "next": "/practice/"}  # fmt: skip
+    response = client.post("/accounts/signup/", signup, follow=True)
+    assert response.redirect_chain and response.context["user"].username == "新人"
+    assert 'data-import-url="/api/v1/practice/import/"' in response.content.decode()
