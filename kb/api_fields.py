@@ -1,4 +1,4 @@
-"""Sparse fieldsets: `?fields=id,title,score,answers.body,author.username` keeps only those
+"""Sparse fieldsets: `?fields=id,title,score,answers.body_markdown,author.username` keeps only those
 fields (a dotted name reaches into a nested object or list); an unknown name is a 400."""
 
 from drf_spectacular.types import OpenApiTypes
@@ -9,7 +9,7 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 FIELDS_PARAMETER = OpenApiParameter(
     "fields",
     OpenApiTypes.STR,
-    description="Comma-separated fields to return, e.g. `id,title,score,answers.body,"
+    description="Comma-separated fields to return, e.g. `id,title,score,answers.body_markdown,"
     "author.username`; a dotted name reaches into a nested object or list. Unknown names: 400.",
 )
 

@@ -156,6 +156,30 @@ def revision_diff(old, new) -> dict:
     }  # fmt: skip
 
 
+def revision_changed_fields(old, new) -> list[str]:
+    """The labels of the fields revision `new` changed from `old`, in the order the post shows
+    them: title, tags and body, then a question's interview fields (kb.interview)."""
+    from django.utils.translation import gettext
+
+    from kb.interview import FIELD_LABELS, Interview, field_text
+
+    changed = []
+    if new.question_id and old.title != new.title:
+        changed.append(gettext("Title"))
+    if new.question_id and list(old.tags) != list(new.tags):
+        changed.append(gettext("Tags"))
+    if old.body != new.body:
+        changed.append(gettext("Body"))
+    if new.question_id:
+        before, after = Interview.of(old), Interview.of(new)
+        changed += [
+            str(label)
+            for name, label in FIELD_LABELS.items()
+            if field_text(before, name) != field_text(after, name)
+        ]
+    return changed
+
+
 def _interview_changes(old, new) -> list[dict]:
     """The question's interview fields that changed (kb.interview), each with an inline diff."""
     if not new.question_id:

@@ -145,8 +145,17 @@ class ProvenanceSerializer(serializers.Serializer):
     import_id = serializers.IntegerField(source="pk")
 
 
+BODY_MARKDOWN_HELP = (
+    "The Markdown source, the same text as `body` under Stack Exchange's name for it (consumers "
+    "ask for `answers.body_markdown`); `body` stays for existing clients."
+)
+
+
 class AnswerSerializer(LinksMixin, ModelSerializer):
     author = UserSummarySerializer(read_only=True)
+    body_markdown = serializers.CharField(
+        source="body", read_only=True, help_text=BODY_MARKDOWN_HELP
+    )
     is_accepted = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
     html_url = serializers.SerializerMethodField()
@@ -161,6 +170,7 @@ class AnswerSerializer(LinksMixin, ModelSerializer):
             "url",
             "html_url",
             "body",
+            "body_markdown",
             "body_html",
             "author",
             "score",
@@ -189,11 +199,15 @@ class QuestionDetailSerializer(QuestionListSerializer):
     common_mistakes = serializers.ListField(child=serializers.CharField(), read_only=True)
     follow_ups = FollowUpSerializer(many=True, read_only=True)
     duplicate_of = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    body_markdown = serializers.CharField(
+        source="body", read_only=True, help_text=BODY_MARKDOWN_HELP
+    )
 
     class Meta:
         model = Question
         fields = QuestionListSerializer.Meta.fields + [
             "body",
+            "body_markdown",
             "body_html",
             "revision_count",
             "close_reason",

@@ -169,16 +169,26 @@ class TagSitemap(_I18nSitemap):
 
 
 class PageSitemap(_I18nSitemap):
-    """The list pages: home and tags."""
+    """The pages that are not posts: home, the tag list, the member directory, the dataset page
+    and the help topics."""
 
     def items(self):
-        return ["kb:home", "kb:tag_list"]
+        from kb.views.html import HELP_TOPICS
+
+        return [
+            ("kb:home", {}),
+            ("kb:tag_list", {}),
+            ("kb:user_list", {}),
+            ("kb:data", {}),
+            *(("kb:help", {"topic": topic}) for topic in HELP_TOPICS),
+        ]
 
     def _items(self):
-        return [(name, language) for name in self.items() for language in self._languages()]
+        return [(item, language) for item in self.items() for language in self._languages()]
 
     def location(self, item) -> str:
-        return reverse(item)
+        name, kwargs = item
+        return reverse(name, kwargs=kwargs)
 
 
 SITEMAPS = {"pages": PageSitemap, "questions": QuestionSitemap, "tags": TagSitemap}

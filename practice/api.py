@@ -2,6 +2,7 @@
 step and import. Writes validate their input and call one service (practice.services)."""
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError as ApiValidationError
@@ -14,7 +15,7 @@ from kb.permissions import practice_refusal
 from kb.serializers import FollowUpSerializer
 from kb.templatetags.kb_pages import question_url
 from practice.models import CardState, Grade
-from practice.selectors import practice_next, practice_progress
+from practice.selectors import practice_next, practice_progress, watched_tag_names
 from practice.services import practice_import, practice_review, practice_schedule
 
 
@@ -67,6 +68,24 @@ class NextSerializer(serializers.Serializer):
     due = serializers.IntegerField(help_text="Due cards among the chosen tags and difficulty.")
 
 
+def _watched_tags(request, tags: list[str]) -> list[str]:
+    """`?watched=1`: the viewer's watched tags not already in `tags`; a clear 400 when there are
+    none to add (a visitor watches nothing)."""
+    value = request.query_params.get("watched", "0")
+    if value not in ("0", "1"):
+        raise ApiValidationError({"watched": [_("Give 1 (add my watched tags) or 0.")]})
+    if value == "0":
+        return []
+    if not request.user.is_authenticated:
+        raise ApiValidationError({"watched": [_("Log in to practise the tags you watch.")]})
+    watched = watched_tag_names(viewer=request.user)
+    if not watched:
+        raise ApiValidationError(
+            {"watched": [_("You watch no tags yet: watch some on their tag pages first.")]}
+        )
+    return [name for name in watched if name not in tags]
+
+
 class PracticeNextApi(APIView):
     """The next question to practise: for a member, from their schedule; for a visitor, from
     `due` (ids of the browser's due cards, soonest first) and `seen` (every id it has seen)."""
@@ -76,6 +95,13 @@ class PracticeNextApi(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("tags", str, description="Tag names, separated by commas or spaces"),
+            OpenApiParameter(
+                "watched",
+                str,
+                enum=["1", "0"],
+                description="1: also the tags you watch (members; a visitor, or a member who "
+                "watches no tag, gets a 400)",
+            ),
             OpenApiParameter("difficulty", str, enum=list(DIFFICULTIES)),
             OpenApiParameter("due", str, description="Visitors: due question ids, soonest first"),
             OpenApiParameter("seen", str, description="Visitors: every question id practised"),
@@ -90,6 +116,7 @@ class PracticeNextApi(APIView):
             raise ApiValidationError(
                 {"difficulty": [f"One of: {', '.join(DIFFICULTIES)}, or leave it out."]}
             )
+        tags += _watched_tags(request, tags)
         pick = practice_next(
             viewer=request.user,
             now=timezone.now(),

@@ -213,6 +213,23 @@ def practice_progress(*, viewer, now: datetime) -> Progress:
 TAG_CHOICES = 24
 
 
+WATCHED_TAGS_MAX = 200  # a member's watched tags practised at once
+
+
+def watched_tag_names(*, viewer) -> list[str]:
+    """The tags the viewer watches (notifications' TagPreference), for "my watched tags": one
+    query, none for visitors (who watch nothing)."""
+    if not viewer.is_authenticated:
+        return []
+    from notifications.models import TagPreference
+
+    return list(
+        TagPreference.objects.filter(user=viewer, kind=TagPreference.Kind.WATCHED)
+        .order_by("tag__name")
+        .values_list("tag__name", flat=True)[:WATCHED_TAGS_MAX]
+    )
+
+
 def practice_tag_choices(*, selected: list[str]) -> list[dict]:
     """The tags offered as checkboxes: the most used ones, and any selected (one query)."""
     from kb.models import Tag

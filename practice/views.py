@@ -24,6 +24,7 @@ from practice.selectors import (
     practice_progress,
     practice_question_list,
     practice_tag_choices,
+    watched_tag_names,
 )
 from practice.services import practice_review
 
@@ -31,19 +32,36 @@ SHEET_MAX = 30
 SHEET_DEFAULT = 8
 
 
-def _filters(params) -> dict:
-    """Tags (space or comma separated, or repeated) and a difficulty from a query string."""
+def _filters(params, viewer) -> dict:
+    """Tags (space or comma separated, or repeated), "my watched tags" (`watched=1`, members
+    only: a visitor watches nothing) and a difficulty from a query string."""
     tags = []
     for value in params.getlist("tags"):
         tags += [name.lower() for name in tag_names(value)]
     difficulty = params.get("difficulty", "")
-    return {"tags": tags[:10], "difficulty": difficulty if difficulty in DIFFICULTIES else ""}
+    return {
+        "tags": tags[:10],
+        "watched": viewer.is_authenticated and params.get("watched") == "1",
+        "difficulty": difficulty if difficulty in DIFFICULTIES else "",
+    }
+
+
+def _chosen(filters: dict, viewer) -> tuple[dict, list[str] | None]:
+    """The selector's filters (the chosen tags plus the watched ones) and the watched tag names
+    (None when not asked for)."""
+    if not filters["watched"]:
+        return {"tags": filters["tags"], "difficulty": filters["difficulty"]}, None
+    watched = watched_tag_names(viewer=viewer)
+    tags = filters["tags"] + [name for name in watched if name not in filters["tags"]]
+    return {"tags": tags, "difficulty": filters["difficulty"]}, watched
 
 
 def _query(filters: dict) -> str:
     params = {}
     if filters["tags"]:
         params["tags"] = " ".join(filters["tags"])
+    if filters["watched"]:
+        params["watched"] = "1"
     if filters["difficulty"]:
         params["difficulty"] = filters["difficulty"]
     return urlencode(params)
@@ -60,9 +78,10 @@ def _int_or_none(value: str | None) -> int | None:
 
 @require_safe
 def practice_page(request: HttpRequest) -> HttpResponse:
-    filters = _filters(request.GET)
+    filters = _filters(request.GET, request.user)
+    selection, watched = _chosen(filters, request.user)
     chosen = _int_or_none(request.GET.get("q"))
-    if chosen == 0:  # a visitor's browser found nothing to practise
+    if chosen == 0 or watched == []:  # nothing to practise (a visitor's browser found none)
         pick = Pick(question=None, top_answer=None, due=0)
     else:
         pick = practice_next(
@@ -70,7 +89,7 @@ def practice_page(request: HttpRequest) -> HttpResponse:
             now=timezone.now(),
             question_id=chosen,
             due_ids=_ids(request.GET.get("due", "")),
-            **filters,
+            **selection,
         )
     return render(
         request,
@@ -79,6 +98,7 @@ def practice_page(request: HttpRequest) -> HttpResponse:
             "pick": pick,
             "question": pick.question,
             "filters": filters,
+            "watched_tags": watched,
             "filter_query": _query(filters),
             "difficulty_choices": DIFFICULTY_CHOICES,
             "grades": [(g.value, g.name.lower(), g.label) for g in Grade],
@@ -91,7 +111,7 @@ def practice_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 def practice_grade(request: HttpRequest) -> HttpResponse:
     """The grade buttons without JavaScript (a visitor's browser grades through the API)."""
-    filters = _filters(request.POST)
+    filters = _filters(request.POST, request.user)
     back = reverse("practice:practice") + (f"?{_query(filters)}" if _query(filters) else "")
     refusal = practice_refusal(request.user)
     if refusal:
@@ -148,7 +168,8 @@ def _chart(days) -> dict:
 @require_safe
 def sheet_page(request: HttpRequest) -> HttpResponse:
     """A printable mock interview: questions with follow-ups, answers on the next page."""
-    filters = _filters(request.GET)
+    filters = _filters(request.GET, request.user)
+    selection, watched = _chosen(filters, request.user)
     count = _int_or_none(request.GET.get("count")) or SHEET_DEFAULT
     count = max(1, min(SHEET_MAX, count))
     seed = _int_or_none(request.GET.get("seed"))
@@ -158,10 +179,14 @@ def sheet_page(request: HttpRequest) -> HttpResponse:
         return redirect(
             reverse("practice:sheet") + f"?{params}{'&' if params else ''}count={count}&seed={seed}"
         )
-    candidates = list(
-        practice_question_list(viewer=request.user, **filters)
-        .order_by("pk")
-        .values_list("pk", flat=True)
+    candidates = (
+        []
+        if watched == []
+        else list(
+            practice_question_list(viewer=request.user, **selection)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
     )
     chosen = random.Random(seed).sample(candidates, min(count, len(candidates)))  # noqa: S311
     by_id = {
@@ -186,6 +211,7 @@ def sheet_page(request: HttpRequest) -> HttpResponse:
         {
             "questions": [by_id[pk] for pk in chosen if pk in by_id],
             "filters": filters,
+            "watched_tags": watched,
             "count": count,
             "seed": seed,
             "sheet_max": SHEET_MAX,

@@ -57,3 +57,23 @@ def test_chinese_and_latin_words_are_spaced():
         if LATIN_TOUCHING_HAN.search(text)
     }  # fmt: skip
     assert offenders == {}
+
+
+@pytest.mark.parametrize(
+    ("msgid", "english"),
+    [
+        ("You withdrew your accept.", "You withdrew your acceptance."),
+        ("Marked %(n)d items read.", "Marked %(n)d items as read."),
+        (
+            "This link does not work any more: it was used already or it is too old.",
+            "This link no longer works: it has already been used, or it has expired.",
+        ),
+    ],
+)
+def test_the_english_catalogue_rewords_awkward_msgids(msgid, english):
+    """English wording is fixed in the en catalogue, so code and the zh catalogue keep their
+    msgids."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert translation.gettext(msgid) == english

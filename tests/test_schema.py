@@ -33,3 +33,11 @@ def test_nullable_fields_and_deletes_are_documented_as_they_answer(client):
     assert components["QuestionDetail"]["properties"]["duplicate_of"]["nullable"] is True
     vote = schema["paths"]["/api/v1/questions/{id}/vote/"]["delete"]["responses"]
     assert "200" in vote and "204" not in vote
+
+
+def test_body_markdown_is_documented_on_questions_and_answers(client):
+    components = client.get("/api/v1/schema/?format=json").json()["components"]["schemas"]
+    for name in ("QuestionDetail", "Answer"):
+        field = components[name]["properties"]["body_markdown"]
+        assert field["type"] == "string" and field["readOnly"] is True, name
+        assert "Markdown" in field["description"], name

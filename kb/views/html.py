@@ -11,6 +11,7 @@ from django.views.decorators.http import require_safe
 
 from kb import markdown, seo
 from kb.conditional import apply_validators, not_modified_or_none
+from kb.diff import revision_changed_fields
 from kb.forms import AnswerForm, CommentForm, RollbackForm
 from kb.models import Answer, Question, Revision, Tag
 from kb.permissions import (
@@ -108,7 +109,7 @@ def question_detail(request: HttpRequest, pk: int, slug: str | None = None) -> H
     # Anonymous readers get ETag/Last-Modified and a 304 before anything is read but the
     # thread's validator (members' pages show their own votes and controls).
     validator = thread_validator(question_id=int(pk)) if not request.user.is_authenticated else None
-    not_modified, etag = not_modified_or_none(request, validator, variant="html")
+    not_modified, validators = not_modified_or_none(request, validator, variant="html")
     if not_modified is not None:
         question_view_record(question_id=int(pk), visitor=visitor_key(request))
         return not_modified
@@ -125,8 +126,8 @@ def question_detail(request: HttpRequest, pk: int, slug: str | None = None) -> H
         return redirect(question_url(question), permanent=True)
     question_view_record(question_id=question.pk, visitor=visitor_key(request))
     response = question_page(request, question)
-    if etag is not None:
-        apply_validators(response, etag, validator)
+    if validators is not None:
+        apply_validators(response, *validators)
     return response
 
 
@@ -231,6 +232,10 @@ def _history_page(
             revision.rollback_form = RollbackForm(
                 initial={"to": revision.number}, auto_id=f"id_rollback_{revision.number}_%s"
             )
+    by_number = {revision.number: revision for revision in revisions}
+    for revision in revisions:  # what each changed from the one before (as its diff link does)
+        previous = by_number.get(revision.number - 1)
+        revision.changed_fields = revision_changed_fields(previous, revision) if previous else []
     prefix = "question" if is_question else "answer"
     return render(
         request,

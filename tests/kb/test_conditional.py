@@ -1,8 +1,12 @@
 """Conditional GETs: ETag / Last-Modified on the API's reads and the anonymous question page;
 a 304 costs at most one query and changes of any kind the response shows change the ETag."""
 
+import time
+from email.utils import parsedate_to_datetime
+
 import pytest
 from django.core.cache import cache
+from django.utils.http import http_date
 
 from accounts.models import User
 from kb.services.comments import comment_create
@@ -20,6 +24,21 @@ def fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The conditional layer's clock, moved by hand: `clock.advance(seconds)`."""
+
+    class Clock:
+        now = time.time()
+
+        def advance(self, seconds: float) -> None:
+            self.now += seconds
+
+    fixed = Clock()
+    monkeypatch.setattr("kb.conditional.clock", lambda: fixed.now)
+    return fixed
 
 
 @pytest.fixture
@@ -49,9 +68,12 @@ def _urls(question, answer, user):
 
 
 def test_every_read_endpoint_answers_304_with_at_most_one_query(
-    client, thread, user, django_assert_max_num_queries
+    client, thread, user, clock, django_assert_max_num_queries
 ):
     question, answer = thread
+    for url in _urls(question, answer, user):
+        client.get(url)  # first seen now: no Last-Modified within this second
+    clock.advance(2)
     for url in _urls(question, answer, user):
         first = client.get(url)
         assert first.status_code == 200, url
@@ -65,6 +87,84 @@ def test_every_read_endpoint_answers_304_with_at_most_one_query(
         with django_assert_max_num_queries(1):
             since = client.get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
         assert since.status_code == 304, url
+
+
+def _seconds(header: str) -> int:
+    return int(parsedate_to_datetime(header).timestamp())
+
+
+def _accept(question, answer, user):
+    from kb.services.votes import answer_accept
+
+    answer_accept(actor=question.author, answer=answer)
+
+
+@pytest.mark.parametrize(
+    "write", [lambda *a: _vote(*a), lambda *a: _reputation(*a), lambda *a: _accept(*a)]
+)
+def test_last_modified_moves_with_writes_that_move_no_timestamp(client, thread, user, clock, write):
+    """A vote, an accept or a new reputation changes no updated_at, but does change what the
+    response shows: If-Modified-Since with the earlier date must get the new body."""
+    question, answer = thread
+    url = f"/api/v1/questions/{question.pk}/"
+    client.get(url)
+    clock.advance(2)
+    before = client.get(url)
+    write(question, answer, user)
+    clock.advance(2)
+    after = client.get(url, HTTP_IF_MODIFIED_SINCE=before["Last-Modified"])
+    assert after.status_code == 200
+    assert after.json() != before.json()
+    clock.advance(2)
+    changed = client.get(url)["Last-Modified"]
+    assert _seconds(changed) > _seconds(before["Last-Modified"])
+    assert client.get(url, HTTP_IF_MODIFIED_SINCE=changed).status_code == 304
+
+
+def test_last_modified_is_to_the_second(client, thread, clock):
+    question, _ = thread
+    url = f"/api/v1/questions/{question.pk}/"
+    client.get(url)
+    clock.advance(2)
+    stamp = _seconds(client.get(url)["Last-Modified"])
+    earlier = http_date(stamp - 1)
+    assert client.get(url, HTTP_IF_MODIFIED_SINCE=earlier).status_code == 200
+    for since in (stamp, stamp + 1):
+        assert client.get(url, HTTP_IF_MODIFIED_SINCE=http_date(since)).status_code == 304
+
+
+def test_no_last_modified_in_the_second_of_a_change(client, thread, user, clock):
+    """Two changes within one second would share a date; while the newest change is in the
+    current second the response has no Last-Modified, so no client holds that date."""
+    question, answer = thread
+    url = f"/api/v1/questions/{question.pk}/"
+    client.get(url)
+    clock.advance(2)
+    dated = client.get(url)
+    assert dated["Last-Modified"]
+    _vote(question, answer, user)
+    fresh = client.get(url, HTTP_IF_MODIFIED_SINCE=dated["Last-Modified"])
+    assert fresh.status_code == 200 and "Last-Modified" not in fresh and fresh["ETag"]
+
+
+def test_a_change_undone_is_still_a_change(client, thread, user, clock):
+    """Vote then retract: the rows are as before, yet a client holding the voted copy (dated
+    after the original) must get the body again."""
+    from kb.services.votes import vote_cast, vote_retract
+
+    question, answer = thread
+    url = f"/api/v1/questions/{question.pk}/"
+    client.get(url)
+    voter = UserFactory(reputation=1000)
+    vote_cast(actor=voter, post=answer, value=1)
+    clock.advance(2)
+    client.get(url)
+    clock.advance(2)
+    voted = client.get(url)
+    vote_retract(actor=voter, post=answer)
+    clock.advance(2)
+    again = client.get(url, HTTP_IF_MODIFIED_SINCE=voted["Last-Modified"])
+    assert again.status_code == 200 and again.json()["answers"][0]["score"] == 0
 
 
 def test_a_stale_etag_gets_the_full_body(client, thread):
@@ -174,15 +274,22 @@ def test_a_question_hidden_since_is_404_not_304(client, thread, moderator):
     assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 404
 
 
-def test_anonymous_question_page_answers_304(client, thread, user, django_assert_max_num_queries):
+def test_anonymous_question_page_answers_304(
+    client, thread, user, clock, django_assert_max_num_queries
+):
     question, _ = thread
     url = question_url(question)
-    first = client.get(url)
+    client.get(url, HTTP_IF_NONE_MATCH='"other"')
+    clock.advance(2)
+    first = client.get(url, HTTP_IF_NONE_MATCH='"other"')
     assert first.status_code == 200
     etag = first["ETag"]
     with django_assert_max_num_queries(1):
         again = client.get(url, HTTP_IF_NONE_MATCH=etag)
     assert again.status_code == 304 and again.content == b""
+    with django_assert_max_num_queries(1):
+        since = client.get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+    assert since.status_code == 304
     english = client.get("/en" + url, HTTP_IF_NONE_MATCH=etag)
     assert english.status_code == 200 and english["ETag"] != etag
     answer_make(question=question)

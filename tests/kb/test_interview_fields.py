@@ -142,6 +142,31 @@ def test_diff_page_names_the_field_that_changed(client, user, django_assert_max_
     assert '<ins class="diff-insert">的数量</ins>' in html
 
 
+def test_history_page_names_the_fields_each_revision_changed_and_shows_them(
+    client, user, django_assert_num_queries
+):
+    question = asked(user)
+    points = [*FIELDS["key_points"], "新要点"]
+    post_edit(actor=user, post=question, base_revision=1, body=question.body,
+              interview={"difficulty": "advanced", "key_points": points})  # fmt: skip
+    post_edit(actor=user, post=question, base_revision=2, body="请比较三种注意力。",
+              title=None, tags=["llm", "attention"], summary="")  # fmt: skip
+    # question + author + tag names, revisions + authors, the public moderation timeline
+    with django_assert_num_queries(3):
+        response = client.get(f"/en/questions/{question.pk}/revisions/")
+    html = response.content.decode()
+    changed = [
+        line.split("Changed:", 1)[1].split("</p>")[0].strip()
+        for line in html.splitlines()
+        if 'class="revision__changed"' in line
+    ]
+    assert changed == ["Tags, Body", "Difficulty, Key points"]  # newest first; none for 1
+    third, second, first = html.split('class="revision revision--')[1:]
+    assert "新要点" in second and "新要点" not in first
+    assert "Interview notes" in first and "Short answer" in first
+    assert '<h3 class="interview__heading"' in first and '<h4 class="interview__label">' in first
+
+
 def test_edit_form_shows_and_saves_the_fields_as_lines(client, user):
     question = asked(user)
     client.force_login(user)

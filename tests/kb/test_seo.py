@@ -397,3 +397,30 @@ def test_tag_page_description_counts_its_questions(client):
     Tag.objects.filter(name="normalization").update(description="")
     html = html_of(client.get("/tags/normalization/"))
     assert meta(html, "name", "description") == "关于 normalization 的 1 道面试题，附社区解答。"
+
+
+def test_sitemap_lists_the_directory_the_data_page_and_the_help_pages(
+    client, django_assert_num_queries
+):
+    with django_assert_num_queries(0):
+        urls = sitemap_urls(client, "/sitemap-pages.xml")
+    locations = [u["loc"] for u in urls]
+    expected = ["/", "/tags/", "/users/", "/data/", "/help/about/", "/help/how-to-ask/",
+                "/help/how-to-answer/", "/help/privileges/"]  # fmt: skip
+    assert locations == [
+        f"http://testserver{prefix}{path}" for path in expected for prefix in ("", "/en")
+    ]
+    help_page = urls[locations.index("http://testserver/help/privileges/")]
+    assert help_page["alternates"]["en"] == "http://testserver/en/help/privileges/"
+    for location in locations:  # every listed page is there and indexable
+        response = client.get(location)
+        assert response.status_code == 200, location
+        assert 'name="robots"' not in response.content.decode(), location
+
+
+def test_a_member_search_is_not_indexed_but_the_directory_is(client):
+    directory = html_of(client.get("/users/"))
+    assert meta(directory, "name", "robots") is None
+    found = html_of(client.get("/users/", {"q": "starter"}))
+    assert meta(found, "name", "robots") == "noindex, follow"
+    assert 'rel="canonical"' not in found

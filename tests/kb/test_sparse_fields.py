@@ -38,6 +38,33 @@ def test_fields_on_question_detail_reach_into_answers(client, thread):
     assert body["answers"] == [{"body": answer.body, "author": author}]
 
 
+def test_the_issues_example_names_answers_body_markdown(client, thread):
+    question, answer = thread
+    response = client.get(
+        f"/api/v1/questions/{question.pk}/", {"fields": "id,title,score,answers.body_markdown"}
+    )
+    assert response.status_code == 200
+    assert response.json() == {
+        "id": question.pk,
+        "title": question.title,
+        "score": question.score,
+        "answers": [{"body_markdown": answer.body}],
+    }
+
+
+def test_body_markdown_sits_beside_body_on_questions_and_answers(client, thread):
+    question, answer = thread
+    detail = client.get(f"/api/v1/questions/{question.pk}/").json()
+    assert detail["body_markdown"] == detail["body"] == question.body
+    assert detail["answers"][0]["body_markdown"] == answer.body
+    one = client.get(f"/api/v1/answers/{answer.pk}/", {"fields": "body_markdown"}).json()
+    assert one == {"body_markdown": answer.body}
+    listed = client.get(
+        f"/api/v1/questions/{question.pk}/answers/", {"fields": "id,body_markdown"}
+    ).json()
+    assert listed["results"] == [{"id": answer.pk, "body_markdown": answer.body}]
+
+
 @pytest.mark.parametrize(
     ("url", "fields", "keys"),
     [

@@ -172,3 +172,73 @@ def test_next_refuses_an_unknown_difficulty(client):
     assert response.status_code == 400
     assert "difficulty" in response.json()["error"]["fields"]
     assert client.get("/api/v1/practice/next/", {"difficulty": "basic"}).status_code == 200
+
+
+# --- "My watched tags" (the notifications app's TagPreference) ---
+
+
+@pytest.fixture
+def watched_and_other():
+    watched = practisable(tags=("rag",))
+    other = practisable(tags=("llm",))
+    answer_make(question=other, body="另一个标签下的问题的回答。")
+    other.score = 10  # the other question would come first without the filter
+    other.save(update_fields=["score"])
+    return watched, other
+
+
+def test_next_with_watched_practises_the_tags_the_member_watches(
+    api_client, user, watched_and_other, django_assert_num_queries
+):
+    from notifications.services import tag_preferences_set
+
+    watched, _other = watched_and_other
+    tag_preferences_set(actor=user, watched=["rag"], ignored=[])
+    api_client.force_authenticate(user)
+    # the watched tags, moderator check, due count, due card, new question, question, top answer
+    with django_assert_num_queries(7):
+        body = api_client.get("/api/v1/practice/next/", {"watched": "1"}).json()
+    assert body["question"]["id"] == watched.pk
+    assert api_client.get("/api/v1/practice/next/").json()["question"]["id"] == _other.pk
+
+
+def test_watched_adds_to_the_chosen_tags(api_client, user, watched_and_other):
+    from notifications.services import tag_preferences_set
+
+    watched, other = watched_and_other
+    tag_preferences_set(actor=user, watched=["rag"], ignored=[])
+    api_client.force_authenticate(user)
+    body = api_client.get("/api/v1/practice/next/", {"watched": "1", "tags": "llm"}).json()
+    assert body["question"]["id"] == other.pk  # both tags: the higher score first
+    practice_review(actor=user, question_id=other.pk, grade="easy", now=timezone.now())
+    body = api_client.get("/api/v1/practice/next/", {"watched": "1", "tags": "llm"}).json()
+    assert body["question"]["id"] == watched.pk
+
+
+@pytest.mark.parametrize(
+    ("who", "value", "message"),
+    [
+        ("visitor", "1", "Log in to practise the tags you watch."),
+        ("member without watched tags", "1", "You watch no tags yet"),
+        ("member", "yes", "Give 1"),
+    ],
+)
+def test_watched_refusals_are_400(api_client, user, who, value, message):
+    from notifications.services import tag_preferences_set
+
+    practisable(tags=("rag",))
+    if who != "visitor":
+        api_client.force_authenticate(user)
+    if who == "member":
+        tag_preferences_set(actor=user, watched=["rag"], ignored=[])
+    response = api_client.get(
+        "/api/v1/practice/next/", {"watched": value}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["watched"][0].startswith(message)
+
+
+def test_watched_is_in_the_schema(api_client):
+    schema = api_client.get("/api/v1/schema/", {"format": "json"}).json()
+    parameters = schema["paths"]["/api/v1/practice/next/"]["get"]["parameters"]
+    assert "watched" in {parameter["name"] for parameter in parameters}

@@ -308,3 +308,63 @@ def test_import_refuses_a_malformed_card_and_stores_nothing(user, case):
     with pytest.raises(ValidationError):
         practice_import(actor=user, cards=[_browser_card(question, **BAD_CARDS[case])], now=NOW)
     assert not PracticeCard.objects.exists()
+
+
+def test_practice_page_offers_and_keeps_my_watched_tags(client, user, django_assert_num_queries):
+    from notifications.services import tag_preferences_set
+
+    watched = practisable(tags=("rag",))
+    other = practisable(tags=("llm",))
+    Question.objects.filter(pk=other.pk).update(score=10)
+    tag_preferences_set(actor=user, watched=["rag"], ignored=[])
+    client.force_login(user)
+    assert 'name="watched"' in client.get("/en/practice/").content.decode()
+    # the watched tags, then as test_practice_page_query_count_does_not_grow_with_cards
+    with django_assert_num_queries(11):
+        response = client.get("/en/practice/", {"watched": "1"})
+    html = response.content.decode()
+    assert response.context["pick"].question.pk == watched.pk
+    assert "My watched tags" in html and '<input type="hidden" name="watched" value="1">' in html
+    graded = client.post(
+        "/practice/grade/", {"question": watched.pk, "grade": "good", "watched": "1"}
+    )
+    assert graded.status_code == 302 and graded["Location"].endswith("?watched=1")
+
+
+def test_practice_page_says_when_no_tag_is_watched(client, user):
+    practisable(tags=("rag",))
+    client.force_login(user)
+    response = client.get("/en/practice/", {"watched": "1"})
+    assert response.context["pick"].question is None
+    assert "You watch no tags yet" in response.content.decode()
+
+
+def test_visitors_are_not_offered_watched_tags(client):
+    practisable(tags=("rag",))
+    response = client.get("/en/practice/", {"watched": "1"})
+    html = response.content.decode()
+    assert 'name="watched"' not in html and response.context["pick"].question is not None
+
+
+def test_sheet_takes_my_watched_tags(client, user):
+    from notifications.services import tag_preferences_set
+
+    watched = practisable(tags=("rag",))
+    practisable(tags=("llm",))
+    tag_preferences_set(actor=user, watched=["rag"], ignored=[])
+    client.force_login(user)
+    response = client.get("/en/practice/sheet/", {"watched": "1", "count": 5, "seed": 1})
+    assert [q.pk for q in response.context["questions"]] == [watched.pk]
+    assert "My watched tags" in response.content.decode()
+
+
+def test_the_page_after_sign_up_asks_the_browser_for_its_schedule(client):
+    """A visitor's schedule is brought along at sign-up as at login: the first page of the new
+    account carries the import address that static/practice/header.js posts the cards to."""
+    assert "data-import-url" not in client.get("/practice/").content.decode()
+    signup = {"username": "新人", "email": "newcomer@example.com",
+              "password": "变分自编码器VAE-2024", "password_again": "变分自编码器VAE-2024",
+              "next": "/practice/"}  # fmt: skip
+    response = client.post("/accounts/signup/", signup, follow=True)
+    assert response.redirect_chain and response.context["user"].username == "新人"
+    assert 'data-import-url="/api/v1/practice/import/"' in response.content.decode()
