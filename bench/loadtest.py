@@ -255,6 +255,15 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def refusals(requests: list[list]) -> str:
+    """Each kind's 4xx statuses with their counts: "edit 409 ×3, vote 429 ×1"."""
+    counted = defaultdict(int)
+    for kind, _milliseconds, status, *_rest in requests:
+        if 400 <= status < 500:
+            counted[(kind, status)] += 1
+    return ", ".join(f"{kind} {status} ×{n}" for (kind, status), n in sorted(counted.items()))
+
+
 def verdict(rows: list[dict], exceptions: list[str], checks: dict[str, list[str]]) -> list[str]:
     """Why the run fails; [] when it passes. Zero 5xx is the bar."""
     total = rows[-1]
@@ -358,8 +367,10 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"Locust wrote no records; see {RESULTS_DIR / 'loadtest-locust.log'}.")
         return 1
     records = json.loads(records_path.read_text(encoding="utf-8"))
+    # From the first user's start to Locust's exit: it includes the end, when users finish the
+    # task in hand (up to --stop-timeout), so req/s is if anything a little low.
     seconds = (records["stopped_at"] or 0) - (records["started_at"] or 0)
-    seconds = min(seconds, options.duration) if seconds > 0 else options.duration
+    seconds = seconds if seconds > 0 else options.duration
     rows = summarise(records["requests"], seconds)
 
     _say("Checking what the run left.")
@@ -391,12 +402,13 @@ def main(argv: list[str] | None = None) -> int:
         f"- **Run**: gunicorn {options.workers} sync workers, DEBUG=0, cache "
         f"{bench_run._cache_name()}, page cache {'on' if settings.PAGE_CACHE_ENABLED else 'off'}; "
         f"Locust headless, {options.members} members, think time 0–{options.think * 2:g} s, "
-        f"{options.duration} s ({seconds:.1f} s measured); mix {MIX}; load average "
+        f"{options.duration} s ({seconds:.1f} s from start to exit); mix {MIX}; load average "
         f"{load_before} before, {load_after} after",
         "",
         table(rows),
         "",
         "Writes answered 2xx: " + ", ".join(f"{n:,} {kind}" for kind, n in written.items()) + ".",
+        f"Refused (4xx): {refusals(records['requests']) or 'none'}.",
         f"Cached pages: {pages.compared} compared with a fresh render, {pages.superseded} "
         f"superseded (never served again), {pages.absent} not cached"
         + ("" if page_cache_on else " (page cache off: no REDIS_URL)")
@@ -405,7 +417,13 @@ def main(argv: list[str] | None = None) -> int:
     ]
     lines += [f"- {'❌' if problems else '✅'} {name}" for name, problems in checks.items()]
     lines.append("")
-    lines += ["**FAILED**:", *(f"- {failure}" for failure in failures)] if failures else ["PASSED"]
+    if failures:
+        lines += ["**FAILED**:", *(f"- {failure}" for failure in failures)]
+        lines.append(
+            f"Server log: {server.log_path}; Locust's: {RESULTS_DIR / 'loadtest-locust.log'}."
+        )
+    else:
+        lines.append("PASSED")
     text = "\n".join(lines) + "\n"
     print(text)
     (RESULTS_DIR / "loadtest.md").write_text(text, encoding="utf-8")

@@ -313,3 +313,8 @@ def test_no_response_a_script_error_or_a_failed_check_fails_the_run():
 def test_a_write_kind_never_accepted_is_reported():
     rows = loadtest.summarise(_requests(403, 403, kind="vote") + _requests(201, kind="answer"), 1)
     assert loadtest.writes_accepted(rows) == ["no vote was accepted (2 refused)"]
+
+
+def test_refusals_are_counted_per_kind_and_status():
+    requests = _requests(409, 409, 201, kind="edit") + _requests(429, 200, kind="vote")
+    assert loadtest.refusals(requests) == "edit 409 ×2, vote 429 ×1"
