@@ -105,16 +105,19 @@ class Member(FastHttpUser):
 
     # --- members' writes, with their token ---
 
-    def _post(self, kind: str) -> tuple[str, int]:
-        if kind == "answer" and self.answers_posted and self.rng.random() < 0.2:
+    def _post(self, purpose: str) -> tuple[str, int]:
+        """What to vote on, comment on or edit: ("question" or "answer", id). A fifth of
+        comments and edits go to the member's own answers from this run; votes never do (nobody
+        votes on their own post)."""
+        if purpose != "vote" and self.answers_posted and self.rng.random() < 0.2:
             return "answer", self.rng.choice(self.answers_posted)
-        if kind == "answer" or self.rng.random() < 0.6:
+        if self.rng.random() < 0.6:
             answer_id, _question_id = self.rng.choice(PLAN["answers"])
             return "answer", answer_id
         return "question", self.rng.choice(PLAN["questions"])
 
     def vote(self):
-        kind, post_id = self._post("any")
+        kind, post_id = self._post("vote")
         url = f"/api/v1/{kind}s/{post_id}/vote/"
         roll = self.rng.random()
         if roll < PLAN["retract_share"]:
