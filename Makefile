@@ -6,7 +6,7 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test serve bench lint format check messages setup db clean-data audit
+.PHONY: run test serve bench loadtest lint format check messages setup db clean-data audit
 
 A11Y := tools/a11y
 
@@ -49,6 +49,11 @@ serve: db
 bench: setup
 	$(PY) -m bench.run $(BENCH_ARGS)
 	$(PY) -m bench.search $(BENCH_SEARCH_ARGS)
+
+# Locust headless against gunicorn (DEBUG=0, Redis if REDIS_URL is set) on a generated database,
+# a realistic read/search/vote/write mix for 60 s, then checks that nothing was lost (bench/loadtest.py).
+loadtest: setup
+	$(PY) -m bench.loadtest $(LOADTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -269,8 +269,10 @@ def server_environment(bench_url: str) -> dict[str, str]:
 class Server:
     """gunicorn in its own session, so that Ctrl-C reaches us and we stop it in order."""
 
-    def __init__(self, env: dict[str, str], *, workers: int, log_path: Path):
-        self.port = _free_port()
+    def __init__(
+        self, env: dict[str, str], *, workers: int, log_path: Path, port: int | None = None
+    ):
+        self.port = port or _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self.log = log_path.open("w", encoding="utf-8")
