@@ -144,8 +144,7 @@ def clean_days(days, *, field: str, maximum: int, required: bool) -> int | None:
 
 
 def _check_moderator(actor) -> None:
-    if not permissions.can_moderate(actor):
-        raise PermissionDenied(_("Only moderators can do this."))
+    permissions.refuse(permissions.moderate_refusal(actor))
 
 
 def post_locked_row(post: Question | Answer) -> Question | Answer:
