@@ -105,7 +105,10 @@ def visibility_refusal(user, post: Question | Answer) -> Refusal | None:
 
 
 def _member_seeing(user, post, login_message: str) -> Refusal | None:
-    """The start of every rule on a post: the viewer must see it, then be an active member."""
+    """The start of every rule on a post: visitors log in first; members must see the post,
+    then be active (not deactivated or suspended)."""
+    if not user.is_authenticated:
+        return member_refusal(user, login_message=login_message)
     return visibility_refusal(user, post) or member_refusal(user, login_message=login_message)
 
 
@@ -121,10 +124,7 @@ def can_ask(user) -> bool:
 def answer_refusal(user, question: Question) -> Refusal | None:
     """Members answer visible questions that are open (not closed, deleted or locked); a
     protected question takes answers only from established members."""
-    refusal = member_refusal(user, login_message=_("Log in to answer."))
-    if refusal:
-        return refusal
-    refusal = visibility_refusal(user, question)
+    refusal = _member_seeing(user, question, _("Log in to answer."))
     if refusal:
         return refusal
     if question.is_deleted:
@@ -262,9 +262,10 @@ def can_comment(user, post: Question | Answer) -> bool:
 
 def flag_refusal(user, target) -> Refusal | None:
     """Members with the flag privilege flag others' posts and comments that are not deleted."""
-    refusal = member_refusal(user, login_message=_("Log in to flag."))
-    if refusal is None and isinstance(target, Question | Answer):
-        refusal = visibility_refusal(user, target)
+    if isinstance(target, Question | Answer):
+        refusal = _member_seeing(user, target, _("Log in to flag."))
+    else:
+        refusal = member_refusal(user, login_message=_("Log in to flag."))
     if refusal:
         return refusal
     if target.author_id == user.pk:
@@ -291,16 +292,13 @@ def tag_create_refusal(user) -> Refusal | None:
 def delete_refusal(user, post: Question | Answer) -> Refusal | None:
     """Moderators delete any post that is not deleted; its author too, unless it is locked, an
     accepted answer, or a question others have answered. One query for an author's question."""
-    refusal = visibility_refusal(user, post)
+    refusal = _member_seeing(user, post, _("Log in first."))
     if refusal:
         return refusal
     if post_is_deleted(post):
         return Refusal("already_deleted", _("This post is already deleted."))
-    if can_moderate(user):
+    if is_moderator(user):
         return None
-    refusal = member_refusal(user)
-    if refusal:
-        return refusal
     if post.author_id != user.pk:
         return Refusal("not_author", _("Only the author and moderators can delete this post."))
     question = _question_of(post)
@@ -326,17 +324,13 @@ def undelete_refusal(user, post: Question | Answer, *, deleted_by_author: bool) 
     """Moderators undelete any deleted post; its author only when the author deleted it
     (`deleted_by_author`: whether the newest delete was the author's own). An answer waits for
     its question to be undeleted first."""
-    refusal = visibility_refusal(user, post)
+    refusal = _member_seeing(user, post, _("Log in first."))
     if refusal:
         return refusal
     if not post_is_deleted(post):
         return Refusal("not_deleted", _("This post is not deleted."))
-    if not can_moderate(user):
-        refusal = member_refusal(user)
-        if refusal:
-            return refusal
-        if post.author_id != user.pk or not deleted_by_author:
-            return Refusal("not_author", _("Only moderators can undelete this post."))
+    if not is_moderator(user) and (post.author_id != user.pk or not deleted_by_author):
+        return Refusal("not_author", _("Only moderators can undelete this post."))
     if isinstance(post, Answer) and post.question.is_deleted:
         return Refusal("question_deleted", _("Undelete the question first."))
     return None
@@ -415,14 +409,11 @@ def edit_refusal(user, post: Question | Answer) -> Refusal | None:
     """May propose or save an edit at all (kb.services.edits asks it): members, on visible posts
     that are neither deleted nor locked; moderators always. Whether the edit is saved at once or
     waits for review is `edit_directly_refusal`."""
-    refusal = member_refusal(user, login_message=_("Log in to edit."))
+    refusal = _member_seeing(user, post, _("Log in to edit."))
     if refusal:
         return refusal
     if is_moderator(user):
         return None
-    refusal = visibility_refusal(user, post)
-    if refusal:
-        return refusal
     question = _question_of(post)
     if post_is_deleted(post) or question.is_deleted:
         return Refusal("deleted", _("This post is deleted."))

@@ -238,10 +238,7 @@ def question_protect(
 
 
 def _check_may_delete(actor, post: Question | Answer) -> None:
-    refusal = permissions.delete_refusal(actor, post)
-    if refusal is not None and refusal.code == "already_deleted":
-        raise ValidationError({"non_field_errors": refusal.message})
-    permissions.refuse(refusal)
+    permissions.refuse(permissions.delete_refusal(actor, post))
 
 
 def _post_hide_clear(post) -> list[str]:
@@ -299,8 +296,6 @@ def post_undelete(*, actor, post: Question | Answer, reason: str = ""):
     refusal = permissions.undelete_refusal(
         actor, post, deleted_by_author=post_deleted_by_author(post)
     )
-    if refusal is not None and refusal.code in ("not_deleted", "question_deleted"):
-        raise ValidationError({"non_field_errors": refusal.message})
     permissions.refuse(refusal)
     if isinstance(post, Question):
         post.status = Question.Status.CLOSED if post.close_reason else Question.Status.OPEN

@@ -29,7 +29,7 @@ from kb.forms import (
 )
 from kb.interview import Interview, interview_diff, interview_diff_of
 from kb.models import Answer, Comment, Question, Revision
-from kb.permissions import can_edit, can_edit_directly
+from kb.permissions import can_edit_directly, edit_refusal, refuse
 from kb.rules import rule
 from kb.selectors.questions import answer_get, question_get
 from kb.selectors.revisions import revision_list
@@ -219,8 +219,7 @@ def _conflict_context(conflict: EditConflict, *, is_question: bool) -> dict:
 
 
 def _edit(request: HttpRequest, post: Question | Answer) -> HttpResponse:
-    if not can_edit(request.user, post):
-        raise PermissionDenied(_("This post cannot be edited now."))
+    refuse(edit_refusal(request.user, post))
     is_question = isinstance(post, Question)
     if request.method != "POST":
         form = EditForm(initial=_edit_initial(post), is_question=is_question)

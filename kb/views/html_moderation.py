@@ -260,7 +260,13 @@ def post_action(request: HttpRequest, kind: str, pk: int, action: str) -> HttpRe
         return render(
             request,
             "kb/moderation/refused.html",
-            {"reasons": _messages_of(error), "back_url": _target_url(target)},
+            {
+                "reasons": _messages_of(error),
+                "back_url": _target_url(target),
+                "refusal_code": getattr(error, "code", "")
+                if isinstance(error, PermissionDenied)
+                else "",
+            },
             status=403 if isinstance(error, PermissionDenied) else 400,
         )
     messages.success(request, message)
