@@ -401,6 +401,19 @@ def close_vote_refusal(user, question: Question) -> Refusal | None:
     )
 
 
+def close_vote_withdraw_refusal(user, vote) -> Refusal | None:
+    """Withdraw one's own close (or reopen) vote while it is still active, that is before the
+    question is decided; `vote` is the viewer's active vote on the question, or None."""
+    refusal = member_refusal(user, login_message=_("Log in to vote."))
+    if refusal:
+        return refusal
+    if vote is None or not vote.is_active:
+        return Refusal("no_vote", _("You have no vote on this question to withdraw."))
+    if vote.user_id != user.pk:
+        return Refusal("not_voter", _("Only the voter can withdraw this vote."))
+    return None
+
+
 def can_vote_close(user, question: Question) -> bool:
     return close_vote_refusal(user, question) is None
 

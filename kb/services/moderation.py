@@ -57,6 +57,8 @@ ACTIONS = {
     "hidden_by_flags": gettext_lazy("hidden by flags"),
     "close_vote": gettext_lazy("voted to close"),
     "reopen_vote": gettext_lazy("voted to reopen"),
+    "close_vote_withdraw": gettext_lazy("close vote withdrawn"),
+    "reopen_vote_withdraw": gettext_lazy("reopen vote withdrawn"),
     "question_close": gettext_lazy("closed"),
     "question_reopen": gettext_lazy("reopened"),
     "merged_into": gettext_lazy("merged into another question"),

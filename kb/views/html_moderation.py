@@ -222,12 +222,21 @@ def _merge(request, question):
     return _("The answers are moved to the original question.")
 
 
+def _close_withdraw(request, question):
+    result = closing.close_vote_withdraw(actor=request.user, question=question)
+    return _("Your vote is withdrawn (%(n)d of %(needed)d left).") % {
+        "n": result.votes,
+        "needed": result.needed,
+    }
+
+
 POST_ACTIONS = {
     ("question", "flag"): _flag,
     ("answer", "flag"): _flag,
     ("comment", "flag"): _flag,
     ("question", "close"): _close,
     ("question", "reopen"): _reopen,
+    ("question", "withdraw_close_vote"): _close_withdraw,
     ("question", "merge"): _merge,
     ("question", "protect"): _protect,
     ("question", "unprotect"): _unprotect,
