@@ -271,6 +271,18 @@ def post_deleted_by_author(post: Question | Answer) -> bool:
     return last == post.author_id
 
 
+def post_deletion_reversals(post: Question | Answer) -> list[int]:
+    """The reputation reversals the newest delete of this post wrote (ids), for undeleting it."""
+    key = {"question": post, "answer": None} if isinstance(post, Question) else {"answer": post}
+    details = (
+        ModerationAction.objects.filter(action="post_delete", **key)
+        .order_by("-created_at", "-pk")
+        .values_list("details", flat=True)
+        .first()
+    )
+    return list((details or {}).get("reversals", []))
+
+
 def close_vote_of(*, user, question: Question) -> CloseVote | None:
     """`user`'s active close or reopen vote on `question` (one query), for the page's withdraw
     button."""

@@ -11,8 +11,8 @@
 - Deleting is soft: a question's status becomes "deleted", an answer's or comment's `is_deleted`
   is set; the content stays visible to its author and moderators. Deleting a post reverses what
   it earned (kb.services.reputation.post_reputation_reverse) and, when removed as spam, costs its
-  author REPUTATION_SPAM_REMOVED. Undeleting does not restore reversed reputation (the ledger
-  reverses, it never re-applies).
+  author REPUTATION_SPAM_REMOVED. Undeleting restores what the deletion reversed (its log row
+  keeps the reversals' ids; the events are written again); a spam penalty stays.
 - Merging moves a duplicate's answers, with their revisions, votes and comments, to the original;
   the duplicate stays, closed, pointing at the original.
 
@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy, pgettext
 from kb import permissions
 from kb.models import Answer, CloseVote, Comment, ModerationAction, Question
 from kb.rules import rule
-from kb.selectors.moderation import post_deleted_by_author
+from kb.selectors.moderation import post_deleted_by_author, post_deletion_reversals
 from kb.services import page_cache, reputation
 from kb.services.revisions import answer_count_refresh, tags_recount
 from kb.services.search_index import search_index_post
@@ -265,7 +265,7 @@ def post_remove(
         post.save(update_fields=["is_deleted", *_post_hide_clear(post)])
         answer_count_refresh(question_id=post.question_id)
         search_index_post(post=post)
-    reputation.post_reputation_reverse(post=post)
+    reversals = reputation.post_reputation_reversals(post=post)
     if spam:
         reputation.reputation_spam_penalty(post=post)
     moderation_log(
@@ -273,7 +273,7 @@ def post_remove(
         action="post_delete",
         target=post,
         reason=reason,
-        details={"spam": spam, **(details or {})},
+        details={"spam": spam, "reversals": [r.pk for r in reversals], **(details or {})},
     )
 
 
@@ -299,6 +299,7 @@ def post_undelete(*, actor, post: Question | Answer, reason: str = ""):
         actor, post, deleted_by_author=post_deleted_by_author(post)
     )
     permissions.refuse(refusal)
+    reputation.post_reputation_restore(post=post, reversal_ids=post_deletion_reversals(post))
     if isinstance(post, Question):
         post.status = Question.Status.CLOSED if post.close_reason else Question.Status.OPEN
         post.save(update_fields=["status"])
