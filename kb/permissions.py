@@ -289,6 +289,20 @@ def tag_create_refusal(user) -> Refusal | None:
     )
 
 
+def comment_delete_refusal(user, comment) -> Refusal | None:
+    """A comment is deleted by its author (an active member) or a moderator."""
+    if not user.is_authenticated:
+        return member_refusal(user)
+    if is_moderator(user):
+        return None
+    refusal = member_refusal(user)
+    if refusal:
+        return refusal
+    if comment.author_id != user.pk:
+        return Refusal("not_author", _("You cannot delete this comment."))
+    return None
+
+
 def delete_refusal(user, post: Question | Answer) -> Refusal | None:
     """Moderators delete any post that is not deleted; its author too, unless it is locked, an
     accepted answer, or a question others have answered. One query for an author's question."""
@@ -475,13 +489,15 @@ def lock_refusal(user, post: Question | Answer) -> Refusal | None:
 # --- Follows, bookmarks, inbox (notifications/) ---------------------------------------------
 
 
-def follow_refusal(user, question: Question) -> str | None:
+def follow_refusal(user, question: Question) -> Refusal | None:
     """Why `user` may not follow or bookmark `question`, or None: members, on questions they can
     see that are not deleted (views answer a refusal for a hidden or deleted question with 404)."""
-    if not user.is_authenticated or not user.is_active:
-        return _("Log in to follow questions.")
+    if not user.is_authenticated:
+        return Refusal("login_required", _("Log in to follow questions."))
+    if not user.is_active:
+        return Refusal("inactive", _("Log in to follow questions."))
     if question.is_deleted or not can_view(user, question):
-        return _("No such question.")
+        return Refusal("not_found", _("No such question."))
     return None
 
 
@@ -494,21 +510,24 @@ def can_read_notification(user, notification) -> bool:
     return user.is_authenticated and notification.recipient_id == user.pk
 
 
-def moderator_message_refusal(user, recipient) -> str | None:
+def moderator_message_refusal(user, recipient) -> Refusal | None:
     if not can_moderate(user):
-        return _("Only moderators can send moderator messages.")
+        return Refusal("not_moderator", _("Only moderators can send moderator messages."))
     if recipient.pk == user.pk:
-        return _("You cannot send a moderator message to yourself.")
+        return Refusal("own_account", _("You cannot send a moderator message to yourself."))
     return None
 
 
-def practice_refusal(user) -> str | None:
+def practice_refusal(user) -> Refusal | None:
     """Keeping a practice schedule on the site needs an active account; visitors practise with
     the schedule kept in their browser."""
     if not user.is_authenticated:
-        return _("Log in to keep your practice schedule; until then it stays in this browser.")
+        return Refusal(
+            "login_required",
+            _("Log in to keep your practice schedule; until then it stays in this browser."),
+        )
     if not is_active_member(user):
-        return _("Your account cannot practise now.")
+        return Refusal("inactive", _("Your account cannot practise now."))
     return None
 
 
