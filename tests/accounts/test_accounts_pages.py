@@ -326,3 +326,16 @@ def test_own_user_page_links_to_settings(client, user):
     client.force_login(user)
     html = page(client.get(f"/users/{user.username}/"))
     assert 'href="/accounts/settings/"' in html and 'href="/accounts/tokens/"' in html
+
+
+def test_sign_up_pages_query_counts(client, django_assert_max_num_queries):
+    UserFactory(username="owner", email="taken@example.com")
+    # username taken?, the address's owner, the insert, and two savepoints with their releases
+    with django_assert_max_num_queries(7):
+        client.post("/accounts/signup/", SIGNUP)
+    with django_assert_max_num_queries(4):  # savepoint, username, owner, release: no insert
+        client.post(
+            "/accounts/signup/", {**SIGNUP, "username": "另一个", "email": "taken@example.com"}
+        )
+    with django_assert_max_num_queries(0):
+        assert client.get("/accounts/signup/sent/").status_code == 200
