@@ -75,7 +75,7 @@ def post_tools(context, post: Question | Answer) -> dict:
         moderator=moderator,
         pending=pending,
         pending_is_mine=pending is not None and pending.author_id == user.pk,
-        may_review=pending is not None and permissions.can_review(user, pending, post),
+        may_review=pending is not None and permissions.review_refusal(user, pending, post) is None,
         may_flag=permissions.can_flag(user, post),
         may_close=may_close,
         my_close_vote=my_close_vote,

@@ -17,11 +17,11 @@ from kb.permissions import (
     can_answer,
     can_comment,
     can_edit,
-    can_edit_directly,
     can_verify,
     comment_delete_refusal,
     is_moderator,
     post_is_locked,
+    rollback_refusal,
 )
 from kb.privileges import PRIVILEGES
 from kb.selectors.comments import comments_for_question_page
@@ -220,7 +220,7 @@ def _history_page(
 ) -> HttpResponse:
     revisions = _revisions_with_html(revision_list(viewer=request.user, post=post))
     is_question = isinstance(post, Question)
-    may_roll_back = can_edit_directly(request.user, post) and can_edit(request.user, post)
+    may_roll_back = rollback_refusal(request.user, post) is None
     for revision in revisions:
         revision.can_roll_back_to = (
             may_roll_back

@@ -446,7 +446,7 @@ def review_edit(request: HttpRequest, pk: int) -> HttpResponse:
     post = revision.post
     may_review = (
         revision.status == Revision.Status.PENDING
-        and permissions.can_review(request.user, revision, post)
+        and permissions.review_refusal(request.user, revision, post) is None
         and not any(v.reviewer_id == request.user.pk for v in revision.review_votes.all())
     )
     initial = {
