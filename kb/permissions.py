@@ -355,7 +355,7 @@ def undelete_refusal(user, post: Question | Answer, *, deleted_by_author: bool) 
 
 def can_moderate(user) -> bool:
     """Lock, protect, delete, merge, suspend, handle flags, read the moderation log."""
-    return is_active_member(user) and is_moderator(user)
+    return moderate_refusal(user) is None
 
 
 def can_review_edits(user) -> bool:
@@ -473,16 +473,6 @@ def moderate_refusal(user) -> Refusal | None:
         return refusal
     if not is_moderator(user):
         return Refusal("not_moderator", _("Only moderators can do this."))
-    return None
-
-
-def lock_refusal(user, post: Question | Answer) -> Refusal | None:
-    """Lock or unlock a post: moderators, on posts that are not deleted."""
-    refusal = moderate_refusal(user)
-    if refusal:
-        return refusal
-    if post_is_deleted(post):
-        return Refusal("deleted", _("This post is deleted."))
     return None
 
 
