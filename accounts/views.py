@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -17,12 +18,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, translate_url
 from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.forms import ProfileForm, SignupForm, TokenCreateForm
-from accounts.models import ApiToken
+from accounts.models import ApiToken, User
 from accounts.services import profile_update, token_create, token_revoke, user_signup
 from config.compression import never_compress
 from kb.api_errors import error_body
@@ -117,25 +118,46 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("kb:home")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        next_url = _safe_next(request)
         try:
-            user = user_signup(
+            # None when the address already has an account: its owner is mailed instead, and
+            # the answer is the same as for a new account (no one learns which addresses exist).
+            user_signup(
                 username=form.cleaned_data["username"],
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password"],
+                site_url=request.build_absolute_uri("/").rstrip("/"),
+                next_url=next_url,
             )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            login(request, user, backend="accounts.backends.UsernameOrEmailBackend")
-            messages.success(
-                request, _("Welcome, %(name)s! You are logged in.") % {"name": user.username}
-            )
-            return redirect(_safe_next(request))
+            return redirect("accounts:signup_sent")
     return render(
         request,
         "registration/signup.html",
         {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")},
     )
+
+
+@require_safe
+def signup_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "registration/signup_sent.html")
+
+
+@require_safe
+def signup_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """The link in a new member's sign-up mail: logs them in, once, and goes on to `next`."""
+    try:
+        user = User.objects.get(pk=int(urlsafe_base64_decode(uidb64).decode()), is_active=True)
+    except (ValueError, TypeError, OverflowError, User.DoesNotExist):
+        user = None
+    if user is None or not default_token_generator.check_token(user, token):
+        messages.error(request, _("This link is used or no longer valid; log in instead."))
+        return redirect("accounts:login")
+    login(request, user, backend="accounts.backends.UsernameOrEmailBackend")
+    messages.success(request, _("Welcome, %(name)s! You are logged in.") % {"name": user.username})
+    return redirect(_safe_next(request))
 
 
 @login_required

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from kb.form_tokens import form_token_new
 from kb.interview import (
     DIFFICULTY_CHOICES,
     Interview,
@@ -103,7 +104,21 @@ def interview_initial(interview: Interview) -> dict:
     return {name: field_text(interview, name) for name in INTERVIEW_FIELDS}
 
 
-class QuestionForm(InterviewFieldsMixin, forms.Form):
+class OneTimeTokenMixin(forms.Form):
+    """A hidden one-time token (kb.form_tokens): a form sent twice makes one post."""
+
+    form_token = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("form_token", form_token_new())
+
+    def token(self) -> str:
+        return str(self.data.get("form_token", "")).strip()
+
+
+class QuestionForm(OneTimeTokenMixin, InterviewFieldsMixin, forms.Form):
     title = forms.CharField(
         label=_("Title"),
         required=False,
@@ -142,7 +157,7 @@ class QuestionForm(InterviewFieldsMixin, forms.Form):
         return tag_names(self.cleaned_data.get("tags", ""))
 
 
-class AnswerForm(forms.Form):
+class AnswerForm(OneTimeTokenMixin, forms.Form):
     body = MarkdownField(label=_("Your answer"), help_text=MARKDOWN_HELP, widget=_markdown_area(10))
 
 

@@ -79,9 +79,7 @@ def followable_question_get(*, viewer, pk: int) -> Question:
 
 
 def _check_may_follow(actor, question: Question) -> None:
-    refusal = permissions.follow_refusal(actor, question)
-    if refusal:
-        raise PermissionDenied(refusal)
+    permissions.refuse(permissions.follow_refusal(actor, question))
 
 
 @transaction.atomic
@@ -374,9 +372,7 @@ def notification_moderator_message(*, actor, recipient, text: str) -> Notificati
     """A moderator writes to a member: the message arrives in their inbox (and is logged)."""
     from kb.services.moderation import clean_reason, moderation_log
 
-    refusal = permissions.moderator_message_refusal(actor, recipient)
-    if refusal:
-        raise PermissionDenied(refusal)
+    permissions.refuse(permissions.moderator_message_refusal(actor, recipient))
     text = clean_reason(text, required=True, field="text", max_length=MESSAGE_MAX_LENGTH)
     moderation_log(actor=actor, action="moderator_message", target_user=recipient, reason=text,
                    is_public=False)  # fmt: skip

@@ -198,9 +198,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 def moderator_message(request: HttpRequest, username: str) -> HttpResponse:
     """A moderator writes to a member; it arrives in their inbox."""
     member = get_object_or_404(get_user_model(), username=username)
-    refusal = permissions.moderator_message_refusal(request.user, member)
-    if refusal:
-        raise PermissionDenied(refusal)
+    permissions.refuse(permissions.moderator_message_refusal(request.user, member))
     form = ModeratorMessageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

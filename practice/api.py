@@ -26,7 +26,7 @@ class CanPractise(BasePermission):
     def has_permission(self, request, view) -> bool:
         refusal = practice_refusal(request.user)
         if refusal:
-            self.message = refusal
+            self.message, self.code = refusal.message, refusal.code
         return refusal is None
 
 

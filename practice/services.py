@@ -4,7 +4,7 @@ or login, and the stateless scheduling step a visitor's browser asks for."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Min
 from django.utils.dateparse import parse_datetime
@@ -31,9 +31,7 @@ def grade_parse(value) -> Grade:
 
 
 def _check_may_practise(actor) -> None:
-    refusal = permissions.practice_refusal(actor)
-    if refusal:
-        raise PermissionDenied(refusal)
+    permissions.refuse(permissions.practice_refusal(actor))
 
 
 def _practisable(actor, question_id) -> Question:

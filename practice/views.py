@@ -115,7 +115,7 @@ def practice_grade(request: HttpRequest) -> HttpResponse:
     back = reverse("practice:practice") + (f"?{_query(filters)}" if _query(filters) else "")
     refusal = practice_refusal(request.user)
     if refusal:
-        messages.info(request, refusal)
+        messages.info(request, str(refusal))
         return redirect(back)
     try:
         practice_review(

@@ -8,6 +8,7 @@ Screenshots at desktop and phone widths go to test-output/ for people to look at
 import re
 
 import pytest
+from django.core import mail
 
 from kb.models import Answer, Revision
 from tests.factories import UserFactory, answer_make, moderator_create, question_make
@@ -56,7 +57,7 @@ def test_sign_up_ask_answer_edit_see_the_diff_and_roll_back(
     base = live_server.url
     context, page = new_page(browser, device)
     try:
-        # Sign up with a Chinese username: logged in at once.
+        # Sign up with a Chinese username; the mailed link logs in.
         page.goto(f"{base}/")
         page.locator(".site-account").get_by_role("link", name="注册").click()
         page.fill("#id_username", f"韩梅梅{device}")
@@ -66,6 +67,9 @@ def test_sign_up_ask_answer_edit_see_the_diff_and_roll_back(
         shot(page, f"contribute-signup-{device}")
         assert fits(page, width)
         page.get_by_role("button", name="创建账号").click()
+        page.wait_for_url(f"{base}/accounts/signup/sent/")
+        [message] = [m for m in mail.outbox if m.to == [f"meimei-{device}@example.com"]]
+        page.goto(re.search(r"https?://\S+", message.body).group(0))
         page.wait_for_url(f"{base}/")
         assert "欢迎你" in page.locator(".messages").inner_text()
 

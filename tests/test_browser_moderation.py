@@ -168,3 +168,29 @@ def test_a_reviewer_without_the_post_sees_the_queue(browser, live_server, modera
         assert "补充显存代价" in page.locator("main").inner_text()
     finally:
         context.close()
+
+
+def test_deleting_an_answer_asks_in_a_dialog_first(browser, live_server, transactional_db):
+    author = member(username="答主")
+    answer = answer_make(question=question_make(), author=author, body=BODY)
+    context = logged_in_context(browser, live_server, author)
+    page = context.new_page()
+    try:
+        page.goto(live_server.url + f"/questions/{answer.question_id}/")
+        tools = page.locator(f"#answer-{answer.pk} .mod-tools")
+        dialog = tools.locator("dialog")
+        tools.get_by_role("link", name="删除").click()
+        dialog.wait_for(state="visible")
+        assert page.url.endswith(f"/questions/{answer.question_id}/")  # no confirmation page
+        dialog.get_by_role("button", name="取消").click()
+        dialog.wait_for(state="hidden")
+        answer.refresh_from_db()
+        assert not answer.is_deleted
+        tools.get_by_role("link", name="删除").click()
+        dialog.get_by_role("button", name="删除").click()
+        page.wait_for_url(f"**/questions/{answer.question_id}/**")
+        page.locator(".messages").wait_for()
+    finally:
+        context.close()
+    answer.refresh_from_db()
+    assert answer.is_deleted

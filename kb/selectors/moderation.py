@@ -8,7 +8,16 @@ from datetime import datetime
 from django.db.models import Count, Min, Prefetch, Q, QuerySet
 
 from kb import permissions
-from kb.models import Answer, Comment, Flag, ModerationAction, Question, ReviewVote, Revision
+from kb.models import (
+    Answer,
+    CloseVote,
+    Comment,
+    Flag,
+    ModerationAction,
+    Question,
+    ReviewVote,
+    Revision,
+)
 
 
 def _visible_posts(viewer) -> Q:
@@ -260,3 +269,25 @@ def post_deleted_by_author(post: Question | Answer) -> bool:
         .first()
     )
     return last == post.author_id
+
+
+def post_deletion_reversals(post: Question | Answer) -> list[int]:
+    """The reputation reversals the newest delete of this post wrote (ids), for undeleting it."""
+    key = {"question": post, "answer": None} if isinstance(post, Question) else {"answer": post}
+    details = (
+        ModerationAction.objects.filter(action="post_delete", **key)
+        .order_by("-created_at", "-pk")
+        .values_list("details", flat=True)
+        .first()
+    )
+    return list((details or {}).get("reversals", []))
+
+
+def close_vote_of(*, user, question: Question) -> CloseVote | None:
+    """`user`'s active close or reopen vote on `question` (one query), for the page's withdraw
+    button."""
+    return (
+        CloseVote.objects.filter(question=question, user=user, is_active=True)
+        .only("pk", "kind", "user_id", "is_active")
+        .first()
+    )

@@ -2,7 +2,7 @@ import html
 import re
 from datetime import timedelta
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -60,8 +60,7 @@ def answer_create(
     body sent again within minutes creates nothing and returns the answer already made (the
     question's row lock serialises the two submissions)."""
     question = Question.objects.select_for_update().get(pk=question.pk)
-    if not permissions.can_answer(actor, question):
-        raise PermissionDenied(_("This question cannot be answered now."))
+    permissions.refuse(permissions.answer_refusal(actor, question))
     body = validate_answer_body(body)
     existing = _resubmitted(actor=actor, question=question, body=body)
     if existing is not None:

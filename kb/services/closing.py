@@ -163,3 +163,32 @@ def question_reopen(*, actor, question: Question) -> CloseResult:
     )
     notify.notification_question_reopened(actor=actor, question=question)
     return CloseResult(question=question, decided=True, votes=0, needed=needed)
+
+
+@transaction.atomic
+def close_vote_withdraw(*, actor, question: Question, kind: str | None = None) -> CloseResult:
+    """Withdraw `actor`'s active vote of `kind` (by default: to close an open question, to
+    reopen a closed one) before the question is decided. The vote stays, inactive, as history;
+    the withdrawal goes into the private moderation log."""
+    question = Question.objects.select_for_update(no_key=True).get(pk=question.pk)
+    if kind is None:
+        kind = Kind.REOPEN if question.status == Question.Status.CLOSED else Kind.CLOSE
+    vote = (
+        CloseVote.objects.select_for_update()
+        .filter(question=question, user_id=getattr(actor, "pk", None), kind=kind, is_active=True)
+        .first()
+    )
+    permissions.refuse(permissions.close_vote_withdraw_refusal(actor, vote))
+    vote.is_active = False
+    vote.save(update_fields=["is_active"])
+    moderation_log(
+        actor=actor,
+        action=f"{kind}_vote_withdraw",
+        target=question,
+        is_public=False,
+        details={"vote": vote.pk},
+    )
+    votes = CloseVote.objects.filter(question=question, kind=kind, is_active=True).count()
+    return CloseResult(
+        question=question, decided=False, votes=votes, needed=rule("CLOSE_VOTES_NEEDED")
+    )

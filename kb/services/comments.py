@@ -91,9 +91,8 @@ def comment_edit(*, actor, comment: Comment, body: str) -> Comment:
 def comment_delete(*, actor, comment: Comment, reason: str = "") -> Comment:
     """Hide a comment (author or moderator). A moderator's removal goes into the audit log."""
     comment = Comment.objects.select_for_update().get(pk=comment.pk)
-    is_author = comment.author_id == actor.pk and permissions.is_active_member(actor)
-    if not (is_author or permissions.is_moderator(actor)):
-        raise PermissionDenied(_("You cannot delete this comment."))
+    permissions.refuse(permissions.comment_delete_refusal(actor, comment))
+    is_author = comment.author_id == actor.pk
     if comment.is_deleted:
         raise ValidationError({"non_field_errors": _("This comment is already deleted.")})
     comment.is_deleted = True

@@ -4,7 +4,7 @@ and rollbacks. Every path appends a Revision; nothing is overwritten."""
 from dataclasses import dataclass, field
 
 import merge3
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -115,18 +115,7 @@ def _locked_post(post: Question | Answer) -> Question | Answer:
 
 
 def _check_may_edit(actor, post: Question | Answer) -> None:
-    if not permissions.is_active_member(actor):
-        raise PermissionDenied(_("Log in to edit."))
-    if post.is_deleted and not permissions.is_moderator(actor):
-        raise PermissionDenied(_("This post is deleted."))
-    if permissions.post_is_locked(post) and not permissions.is_moderator(actor):
-        raise PermissionDenied(_("This post is locked."))
-    if (
-        isinstance(post, Answer)
-        and post.question.is_deleted
-        and not permissions.is_moderator(actor)
-    ):
-        raise PermissionDenied(_("This post is deleted."))
+    permissions.refuse(permissions.edit_refusal(actor, post))
 
 
 def _validated(actor, post: Question | Answer, content: PostContent) -> PostContent:
@@ -259,9 +248,7 @@ def _after_direct_edit(*, actor, post: Question | Answer, revision: Revision) ->
 def revision_rollback(*, actor, post: Question | Answer, to: int, summary: str = "") -> Revision:
     """Write a new revision whose content equals revision `to`. Nothing is removed."""
     post = _locked_post(post)
-    _check_may_edit(actor, post)
-    if not permissions.can_edit_directly(actor, post):
-        raise PermissionDenied(_("Only the author and moderators can roll back this post."))
+    permissions.refuse(permissions.rollback_refusal(actor, post))
     key = "question" if isinstance(post, Question) else "answer"
     target = (
         Revision.objects.filter(**{key: post}, number=to).first() if isinstance(to, int) else None

@@ -27,6 +27,7 @@ from kb.rules import rule
 from kb.services.moderation import clean_reason, moderation_log, post_locked_row, post_remove
 from kb.services.rate_limits import RateLimited
 from kb.services.reputation import day_start, next_day_start, users_lock
+from kb.services.revisions import post_counts_refresh
 from notifications import services as notify
 
 Reason = Flag.Reason
@@ -111,6 +112,7 @@ def flag_create(*, actor, target: Target, reason: str, text: str = "") -> Flag:
         if count >= rule("FLAGS_TO_HIDE"):
             target.hidden_by_flags = True
             target.save(update_fields=["hidden_by_flags"])
+            post_counts_refresh(post=target)
             moderation_log(
                 actor=actor,
                 action="hidden_by_flags",
@@ -183,6 +185,7 @@ def flags_resolve(*, actor, target: Target, decision: str, note: str = "") -> Fl
     elif decision == Flag.Status.DECLINED and target.hidden_by_flags:
         target.hidden_by_flags = False
         target.save(update_fields=["hidden_by_flags"])
+        post_counts_refresh(post=target)
     return FlagResolution(target=target, decision=decision, flags=len(flags), removed=removed)
 
 

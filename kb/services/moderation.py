@@ -11,8 +11,8 @@
 - Deleting is soft: a question's status becomes "deleted", an answer's or comment's `is_deleted`
   is set; the content stays visible to its author and moderators. Deleting a post reverses what
   it earned (kb.services.reputation.post_reputation_reverse) and, when removed as spam, costs its
-  author REPUTATION_SPAM_REMOVED. Undeleting does not restore reversed reputation (the ledger
-  reverses, it never re-applies).
+  author REPUTATION_SPAM_REMOVED. Undeleting restores what the deletion reversed (its log row
+  keeps the reversals' ids; the events are written again); a spam penalty stays.
 - Merging moves a duplicate's answers, with their revisions, votes and comments, to the original;
   the duplicate stays, closed, pointing at the original.
 
@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy, pgettext
 from kb import permissions
 from kb.models import Answer, CloseVote, Comment, ModerationAction, Question
 from kb.rules import rule
-from kb.selectors.moderation import post_deleted_by_author
+from kb.selectors.moderation import post_deleted_by_author, post_deletion_reversals
 from kb.services import page_cache, reputation
 from kb.services.revisions import answer_count_refresh, tags_recount
 from kb.services.search_index import search_index_post
@@ -57,6 +57,8 @@ ACTIONS = {
     "hidden_by_flags": gettext_lazy("hidden by flags"),
     "close_vote": gettext_lazy("voted to close"),
     "reopen_vote": gettext_lazy("voted to reopen"),
+    "close_vote_withdraw": gettext_lazy("close vote withdrawn"),
+    "reopen_vote_withdraw": gettext_lazy("reopen vote withdrawn"),
     "question_close": gettext_lazy("closed"),
     "question_reopen": gettext_lazy("reopened"),
     "merged_into": gettext_lazy("merged into another question"),
@@ -144,8 +146,7 @@ def clean_days(days, *, field: str, maximum: int, required: bool) -> int | None:
 
 
 def _check_moderator(actor) -> None:
-    if not permissions.can_moderate(actor):
-        raise PermissionDenied(_("Only moderators can do this."))
+    permissions.refuse(permissions.moderate_refusal(actor))
 
 
 def post_locked_row(post: Question | Answer) -> Question | Answer:
@@ -239,10 +240,7 @@ def question_protect(
 
 
 def _check_may_delete(actor, post: Question | Answer) -> None:
-    refusal = permissions.delete_refusal(actor, post)
-    if refusal is not None and refusal.code == "already_deleted":
-        raise ValidationError({"non_field_errors": refusal.message})
-    permissions.refuse(refusal)
+    permissions.refuse(permissions.delete_refusal(actor, post))
 
 
 def _post_hide_clear(post) -> list[str]:
@@ -267,7 +265,7 @@ def post_remove(
         post.save(update_fields=["is_deleted", *_post_hide_clear(post)])
         answer_count_refresh(question_id=post.question_id)
         search_index_post(post=post)
-    reputation.post_reputation_reverse(post=post)
+    reversals = reputation.post_reputation_reversals(post=post)
     if spam:
         reputation.reputation_spam_penalty(post=post)
     moderation_log(
@@ -275,7 +273,7 @@ def post_remove(
         action="post_delete",
         target=post,
         reason=reason,
-        details={"spam": spam, **(details or {})},
+        details={"spam": spam, "reversals": [r.pk for r in reversals], **(details or {})},
     )
 
 
@@ -300,9 +298,8 @@ def post_undelete(*, actor, post: Question | Answer, reason: str = ""):
     refusal = permissions.undelete_refusal(
         actor, post, deleted_by_author=post_deleted_by_author(post)
     )
-    if refusal is not None and refusal.code in ("not_deleted", "question_deleted"):
-        raise ValidationError({"non_field_errors": refusal.message})
     permissions.refuse(refusal)
+    reputation.post_reputation_restore(post=post, reversal_ids=post_deletion_reversals(post))
     if isinstance(post, Question):
         post.status = Question.Status.CLOSED if post.close_reason else Question.Status.OPEN
         post.save(update_fields=["status"])

@@ -1,4 +1,4 @@
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -51,8 +51,7 @@ def question_create(
 ) -> Question:
     """Ask a question: the Question row and its revision 1, in one transaction. The site's ask
     endpoints pass `rate_limited` to apply the new-member limits (kb.services.rate_limits)."""
-    if not permissions.can_ask(actor):
-        raise PermissionDenied(_("You cannot ask questions."))
+    permissions.refuse(permissions.ask_refusal(actor))
     title, body, tag_names = validate_question(title=title, body=body, tags=tags, actor=actor)
     fields = validate_interview(**(interview or {}))
     if rate_limited:

@@ -251,6 +251,48 @@ def post_reputation_reverse(*, post: Question | Answer) -> int:
     its accept — for the services that delete posts. Deleting a question takes its answers'
     earnings with it. Spam penalties and edit rewards stay. Idempotent. Returns the number of
     reversals written."""
+    return len(post_reputation_reversals(post=post))
+
+
+@transaction.atomic
+def post_reputation_restore(*, post: Question | Answer, reversal_ids: Iterable[int]) -> int:
+    """Undo the reversals a deletion wrote (`reversal_ids`, from post_reputation_reversals), for
+    undeleting the post: each event they reversed is written again as a new event (same member,
+    kind, amount, post and vote), so a later retraction or deletion reverses it like any other.
+    Returns the number of events written."""
+    _post_lock(post)
+    originals = [
+        reversal.reverses
+        for reversal in ReputationEvent.objects.filter(
+            pk__in=list(reversal_ids), kind=Kind.REVERSAL
+        )
+        .select_related("reverses")
+        .order_by("pk")
+        if reversal.reverses is not None
+    ]
+    user_ids = {event.user_id for event in originals}
+    users_lock(user_ids=user_ids)
+    ReputationEvent.objects.bulk_create(
+        [
+            ReputationEvent(
+                user_id=event.user_id,
+                kind=event.kind,
+                amount=event.amount,
+                question_id=event.question_id,
+                answer_id=event.answer_id,
+                vote_id=event.vote_id,
+            )
+            for event in originals
+        ]
+    )
+    reputation_refresh(user_ids=user_ids)
+    return len(originals)
+
+
+@transaction.atomic
+def post_reputation_reversals(*, post: Question | Answer) -> list[ReputationEvent]:
+    """`post_reputation_reverse`, returning the reversals it wrote (a deletion keeps their ids
+    so undeleting can restore them)."""
     _post_lock(post)
     if isinstance(post, Question):
         events = ReputationEvent.objects.filter(
@@ -263,7 +305,7 @@ def post_reputation_reverse(*, post: Question | Answer) -> int:
     users_lock(user_ids=user_ids)
     reversals = _events_reverse(events)
     reputation_refresh(user_ids=user_ids)
-    return len(reversals)
+    return reversals
 
 
 @transaction.atomic

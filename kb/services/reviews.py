@@ -18,7 +18,7 @@ moderators decide on it with `edit_review`:
 
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -62,21 +62,7 @@ def _locked_post_of(revision: Revision) -> Question | Answer:
 
 
 def _check_may_review(actor, revision: Revision, post: Question | Answer) -> None:
-    if not permissions.is_active_member(actor):
-        raise PermissionDenied(_("Log in to review."))
-    if revision.author_id == actor.pk:
-        raise PermissionDenied(_("You cannot review your own suggested edit."))
-    if not permissions.can_review(actor, revision, post):
-        raise PermissionDenied(
-            _("Reviewing suggested edits needs %(n)d reputation.")
-            % {"n": rule("PRIVILEGE_REVIEW_EDITS")}
-        )
-    question = post if isinstance(post, Question) else post.question
-    if not permissions.is_moderator(actor):
-        if post.is_deleted or question.is_deleted:
-            raise PermissionDenied(_("This post is deleted."))
-        if permissions.post_is_locked(post) or permissions.post_is_locked(question):
-            raise PermissionDenied(_("This post is locked."))
+    permissions.refuse(permissions.review_refusal(actor, revision, post))
 
 
 def _approve(*, actor, revision: Revision, post: Question | Answer, note: str = "") -> None:

@@ -87,6 +87,7 @@ def tags_recount(*, tag_ids: set[int]) -> None:
     live = (
         Question.tags.through.objects.filter(tag_id=OuterRef("pk"))
         .exclude(question__status=Question.Status.DELETED)
+        .exclude(question__hidden_by_flags=True)
         .values("tag_id")
         .annotate(n=Count("pk"))
         .values("n")
@@ -95,9 +96,18 @@ def tags_recount(*, tag_ids: set[int]) -> None:
     page_cache.lists_changed()
 
 
+def post_counts_refresh(*, post) -> None:
+    """After a post is hidden by flags or shown again: the counts it is part of (answers of its
+    question, questions of its tags) are recomputed from rows."""
+    if isinstance(post, Question):
+        tags_recount(tag_ids=set(post.tags.values_list("pk", flat=True)))
+    elif isinstance(post, Answer):
+        answer_count_refresh(question_id=post.question_id)
+
+
 def answer_count_refresh(*, question_id: int) -> None:
     live = (
-        Answer.objects.filter(question_id=question_id, is_deleted=False)
+        Answer.objects.filter(question_id=question_id, is_deleted=False, hidden_by_flags=False)
         .values("question_id")
         .annotate(n=Count("pk"))
         .values("n")

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from kb import permissions
 from kb.models import Answer, Flag, Question, Revision
-from kb.selectors.moderation import post_deleted_by_author
+from kb.selectors.moderation import close_vote_of, post_deleted_by_author
 from kb.selectors.moderation import question_timeline as question_timeline_select
 from kb.selectors.threads import in_thread
 from kb.services.moderation import action_label, lock_is_indefinite
@@ -62,14 +62,23 @@ def post_tools(context, post: Question | Answer) -> dict:
     moderator = permissions.can_moderate(user)
     pending = _pending_on_page(request, question).get((kind, post.pk))
     is_author = post.author_id == user.pk
+    may_close = is_question and permissions.can_vote_close(user, post)
+    # The viewer's pending close/reopen vote, to withdraw: read only for members who may vote
+    # and whose vote does not decide alone (moderators), so most pages ask nothing more.
+    my_close_vote = None
+    if may_close and not moderator and post.status in ("open", "closed"):
+        vote = close_vote_of(user=user, question=post)
+        if permissions.close_vote_withdraw_refusal(user, vote) is None:
+            my_close_vote = vote
     tools.update(
         member=permissions.is_active_member(user),
         moderator=moderator,
         pending=pending,
         pending_is_mine=pending is not None and pending.author_id == user.pk,
-        may_review=pending is not None and permissions.can_review(user, pending, post),
+        may_review=pending is not None and permissions.review_refusal(user, pending, post) is None,
         may_flag=permissions.can_flag(user, post),
-        may_close=is_question and permissions.can_vote_close(user, post),
+        may_close=may_close,
+        my_close_vote=my_close_vote,
         may_delete=(moderator or is_author) and permissions.can_delete(user, post),
         may_undelete=post.is_deleted
         and (moderator or is_author)

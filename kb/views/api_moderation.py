@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from kb import permissions
 from kb.diff import revision_diff
-from kb.models import Answer, Comment, Flag, ModerationAction, Question, Revision
+from kb.models import Answer, CloseVote, Comment, Flag, ModerationAction, Question, Revision
 from kb.selectors.moderation import (
     FlaggedTarget,
     correction_queue,
@@ -582,6 +582,17 @@ class CloseApi(APIView):
             )
         )
 
+    @extend_schema(request=None, responses=CloseStateSerializer)
+    def delete(self, request, pk: int):
+        """Withdraw your vote to close before the question is decided (403 `no_vote` when you
+        have none)."""
+        question = question_or_404(request, pk)
+        return _close_response(
+            closing.close_vote_withdraw(
+                actor=request.user, question=question, kind=CloseVote.Kind.CLOSE
+            )
+        )
+
 
 class ReopenApi(APIView):
     """POST votes to reopen a closed question (a moderator reopens it alone)."""
@@ -592,6 +603,17 @@ class ReopenApi(APIView):
     def post(self, request, pk: int):
         question = question_or_404(request, pk)
         return _close_response(closing.question_reopen(actor=request.user, question=question))
+
+    @extend_schema(request=None, responses=CloseStateSerializer)
+    def delete(self, request, pk: int):
+        """Withdraw your vote to reopen before the question is decided (403 `no_vote` when you
+        have none)."""
+        question = question_or_404(request, pk)
+        return _close_response(
+            closing.close_vote_withdraw(
+                actor=request.user, question=question, kind=CloseVote.Kind.REOPEN
+            )
+        )
 
 
 class MergeApi(APIView):

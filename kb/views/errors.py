@@ -1,6 +1,7 @@
 """Error pages: the API answers in its JSON error shape, the site with templates."""
 
 from django.http import JsonResponse
+from django.shortcuts import render
 from django.views import defaults
 
 from kb.api_errors import error_body
@@ -31,4 +32,6 @@ def bad_request(request, exception):
 def permission_denied(request, exception):
     if _is_api(request):
         return JsonResponse(error_body("permission_denied", "Permission denied."), status=403)
-    return defaults.permission_denied(request, exception)
+    # A rulebook refusal (kb.permissions.Refused) says why, and names its code for machines.
+    context = {"reason": str(exception or ""), "refusal_code": getattr(exception, "code", "")}
+    return render(request, "403.html", context, status=403)

@@ -18,10 +18,11 @@ from kb.permissions import (
     can_answer,
     can_comment,
     can_edit,
-    can_edit_directly,
     can_verify,
+    comment_delete_refusal,
     is_moderator,
     post_is_locked,
+    rollback_refusal,
 )
 from kb.privileges import PRIVILEGES
 from kb.selectors.comments import comments_for_question_page
@@ -150,7 +151,6 @@ def question_page(
     viewer_votes_attach(viewer=viewer, question=question, answers=answers)
     comments = comments_for_question_page(viewer=viewer, question=question)
     failed_key = _comment_key(failed_comment[0]) if failed_comment else None
-    moderator = is_moderator(viewer)
     for post in (question, *answers):
         if isinstance(post, Answer):
             post.question = question  # the permission checks below read it: no query per answer
@@ -164,8 +164,8 @@ def question_page(
         )
         for comment in post.comment_list:
             comment.viewer_can_edit = comment_is_editable(actor=viewer, comment=comment)
-            comment.viewer_can_delete = not comment.is_deleted and (
-                moderator or comment.author_id == viewer.pk
+            comment.viewer_can_delete = (
+                not comment.is_deleted and comment_delete_refusal(viewer, comment) is None
             )
         if post.viewer_can_comment:
             post.comment_form = (
@@ -221,7 +221,7 @@ def _history_page(
 ) -> HttpResponse:
     revisions = _revisions_with_html(revision_list(viewer=request.user, post=post))
     is_question = isinstance(post, Question)
-    may_roll_back = can_edit_directly(request.user, post) and can_edit(request.user, post)
+    may_roll_back = rollback_refusal(request.user, post) is None
     for revision in revisions:
         revision.can_roll_back_to = (
             may_roll_back

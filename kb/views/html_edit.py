@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from kb import markdown
 from kb.diff import inline_diff_html, side_by_side_rows, tags_diff
+from kb.form_tokens import form_token_claim, form_token_done, form_token_release
 from kb.forms import (
     AnswerForm,
     CommentForm,
@@ -29,7 +30,7 @@ from kb.forms import (
 )
 from kb.interview import Interview, interview_diff, interview_diff_of
 from kb.models import Answer, Comment, Question, Revision
-from kb.permissions import can_edit, can_edit_directly
+from kb.permissions import can_edit_directly, edit_refusal, refuse
 from kb.rules import rule
 from kb.selectors.questions import answer_get, question_get
 from kb.selectors.revisions import revision_list
@@ -117,6 +118,8 @@ def ask(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if _wants_preview(request):
             preview = markdown.render(form.cleaned_data["body"])
+        elif (sent := _sent_before(request, "question", form.token())) is not None:
+            return sent
         else:
             try:
                 question = question_create(
@@ -127,12 +130,34 @@ def ask(request: HttpRequest) -> HttpResponse:
                     interview=form.interview_input(),
                     rate_limited=True,
                 )
-            except ValidationError as error:
+            except Exception as error:  # refused, rate limited, …: the form may be sent again
+                form_token_release(user=request.user, kind="question", token=form.token())
+                if not isinstance(error, ValidationError):
+                    raise
                 add_service_errors(form, error)
             else:
+                form_token_done(
+                    user=request.user, kind="question", token=form.token(), post_id=question.pk
+                )
                 messages.success(request, _("Your question is posted."))
                 return redirect(question_url(question))
     return render(request, "kb/ask.html", {"form": form, "preview": preview})
+
+
+def _sent_before(request: HttpRequest, kind: str, token: str) -> HttpResponse | None:
+    """The same form sent again (its one-time token is used): nothing new is made; the member
+    lands on the post the first submission made (kb.form_tokens)."""
+    made = form_token_claim(user=request.user, kind=kind, token=token)
+    if made is None:
+        return None
+    messages.info(request, _("This form was already sent; here is what it posted."))
+    try:
+        if kind == "question":
+            return redirect(question_url(question_get(viewer=request.user, pk=made)))
+        answer = answer_get(viewer=request.user, pk=made)
+        return redirect(f"{question_url(answer.question)}#answer-{answer.pk}")
+    except (Question.DoesNotExist, Answer.DoesNotExist):  # still being made, or gone since
+        return redirect(reverse("kb:home"))
 
 
 @member_required
@@ -144,6 +169,9 @@ def answer_add(request: HttpRequest, pk: int) -> HttpResponse:
     if _wants_preview(request):
         preview = markdown.render(form.cleaned_data["body"])
         return question_page(request, question, answer_form=form, answer_preview=preview)
+    sent = _sent_before(request, "answer", form.token())
+    if sent is not None:
+        return sent
     try:
         answer = answer_create(
             actor=request.user,
@@ -151,9 +179,13 @@ def answer_add(request: HttpRequest, pk: int) -> HttpResponse:
             body=form.cleaned_data["body"],
             rate_limited=True,
         )
-    except ValidationError as error:
+    except Exception as error:  # refused, rate limited, …: the form may be sent again
+        form_token_release(user=request.user, kind="answer", token=form.token())
+        if not isinstance(error, ValidationError):
+            raise
         add_service_errors(form, error)
         return question_page(request, question, answer_form=form)
+    form_token_done(user=request.user, kind="answer", token=form.token(), post_id=answer.pk)
     messages.success(request, _("Your answer is posted."))
     return redirect(f"{question_url(question)}#answer-{answer.pk}")
 
@@ -219,8 +251,7 @@ def _conflict_context(conflict: EditConflict, *, is_question: bool) -> dict:
 
 
 def _edit(request: HttpRequest, post: Question | Answer) -> HttpResponse:
-    if not can_edit(request.user, post):
-        raise PermissionDenied(_("This post cannot be edited now."))
+    refuse(edit_refusal(request.user, post))
     is_question = isinstance(post, Question)
     if request.method != "POST":
         form = EditForm(initial=_edit_initial(post), is_question=is_question)

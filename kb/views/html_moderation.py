@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -222,12 +222,21 @@ def _merge(request, question):
     return _("The answers are moved to the original question.")
 
 
+def _close_withdraw(request, question):
+    result = closing.close_vote_withdraw(actor=request.user, question=question)
+    return _("Your vote is withdrawn (%(n)d of %(needed)d left).") % {
+        "n": result.votes,
+        "needed": result.needed,
+    }
+
+
 POST_ACTIONS = {
     ("question", "flag"): _flag,
     ("answer", "flag"): _flag,
     ("comment", "flag"): _flag,
     ("question", "close"): _close,
     ("question", "reopen"): _reopen,
+    ("question", "withdraw_close_vote"): _close_withdraw,
     ("question", "merge"): _merge,
     ("question", "protect"): _protect,
     ("question", "unprotect"): _unprotect,
@@ -244,23 +253,71 @@ POST_ACTIONS = {
 }
 
 
-@require_POST
+# Destructive tools ask first: a GET of their address is a page with the same form to confirm
+# (static/kb/confirm.js shows that form in a dialog on the question page instead).
+CONFIRMED_ACTIONS = {"delete", "merge"}
+
+
+def _confirm_refusal(request: HttpRequest, target, action: str):
+    """The rule the confirmation page asks before offering the form (the POST asks it again)."""
+    if action == "merge":
+        return permissions.moderate_refusal(request.user)
+    if isinstance(target, Comment):
+        return permissions.comment_delete_refusal(request.user, target)
+    return permissions.delete_refusal(request.user, target)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
 @member_required
 def post_action(request: HttpRequest, kind: str, pk: int, action: str) -> HttpResponse:
     """One tool on the question page: flag, close, reopen, merge, (un)protect, (un)lock,
     (un)delete. Success goes back to the post with a message; a refusal is a short page with the
-    reasons and a link back, answered with 400 or 403."""
+    reasons and a link back, answered with 400 or 403. A GET of a destructive tool (delete,
+    merge) is the page that asks to confirm it."""
     handler = POST_ACTIONS.get((kind, action))
     if handler is None:
         raise Http404
+    if request.method != "POST" and action not in CONFIRMED_ACTIONS:
+        return HttpResponseNotAllowed(["POST"])
     target = _target_or_404(request, kind, pk)
+    if request.method != "POST":
+        refusal = _confirm_refusal(request, target, action)
+        if refusal is not None:
+            return render(
+                request,
+                "kb/moderation/refused.html",
+                {
+                    "reasons": [refusal.message],
+                    "back_url": _target_url(target),
+                    "refusal_code": refusal.code,
+                },
+                status=403,
+            )
+        return render(
+            request,
+            "kb/moderation/confirm.html",
+            {
+                "target": target,
+                "kind": kind,
+                "action": action,
+                "moderator": permissions.can_moderate(request.user),
+                "into": request.GET.get("into", "")[:9],
+                "back_url": _target_url(target),
+            },
+        )
     try:
         message = handler(request, target)
     except (ValidationError, PermissionDenied) as error:
         return render(
             request,
             "kb/moderation/refused.html",
-            {"reasons": _messages_of(error), "back_url": _target_url(target)},
+            {
+                "reasons": _messages_of(error),
+                "back_url": _target_url(target),
+                "refusal_code": getattr(error, "code", "")
+                if isinstance(error, PermissionDenied)
+                else "",
+            },
             status=403 if isinstance(error, PermissionDenied) else 400,
         )
     messages.success(request, message)
@@ -389,7 +446,7 @@ def review_edit(request: HttpRequest, pk: int) -> HttpResponse:
     post = revision.post
     may_review = (
         revision.status == Revision.Status.PENDING
-        and permissions.can_review(request.user, revision, post)
+        and permissions.review_refusal(request.user, revision, post) is None
         and not any(v.reviewer_id == request.user.pk for v in revision.review_votes.all())
     )
     initial = {

@@ -8,6 +8,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -24,6 +25,26 @@ from kb.templatetags.kb_votes import post_url
 
 # The form's `value`: 1 up, -1 down, 0 withdraws the vote (the pressed button sends 0).
 VOTE_VALUES = {"1": 1, "-1": -1, "0": 0}
+
+
+def _login_first(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    """A visitor logs in first, whatever the post (a post they cannot see is not named: they
+    come back to the home page); after the login they come back to the post."""
+    try:
+        post = (
+            question_get(viewer=request.user, pk=pk)
+            if kind == "question"
+            else answer_get(viewer=request.user, pk=pk)
+        )
+    except (Question.DoesNotExist, Answer.DoesNotExist):
+        return redirect_to_login(reverse("kb:home"))
+    return redirect_to_login(post_url(post))
+
+
+def _refusal_tag(error: Exception) -> str:
+    """The message's tag naming a rulebook refusal's code (kb.permissions.Refused)."""
+    code = getattr(error, "code", None)
+    return f"refusal-{code}" if isinstance(error, PermissionDenied) and code else ""
 
 
 def _refusal_text(error: Exception) -> str:
@@ -45,7 +66,7 @@ def _vote(request: HttpRequest, post: Question | Answer) -> HttpResponse:
         else:
             result = vote_cast(actor=request.user, post=post, value=value)
     except (VoteLimitReached, PermissionDenied, ValidationError) as error:
-        messages.error(request, _refusal_text(error))
+        messages.error(request, _refusal_text(error), extra_tags=_refusal_tag(error))
         return redirect(back)
     if result.value == 1:
         messages.success(request, _("Your upvote is counted."))
@@ -58,6 +79,8 @@ def _vote(request: HttpRequest, post: Question | Answer) -> HttpResponse:
 
 @require_POST
 def question_vote(request: HttpRequest, pk: int) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return _login_first(request, "question", pk)
     try:
         question = question_get(viewer=request.user, pk=pk)
     except Question.DoesNotExist as error:
@@ -74,16 +97,18 @@ def _answer_or_404(request: HttpRequest, pk: int) -> Answer:
 
 @require_POST
 def answer_vote(request: HttpRequest, pk: int) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return _login_first(request, "answer", pk)
     return _vote(request, _answer_or_404(request, pk))
 
 
 @require_POST
 def answer_accept_view(request: HttpRequest, pk: int) -> HttpResponse:
     """`accept=1` accepts the answer (replacing an earlier accept), `accept=0` withdraws it."""
+    if not request.user.is_authenticated:
+        return _login_first(request, "answer", pk)
     answer = _answer_or_404(request, pk)
     back = post_url(answer)
-    if not request.user.is_authenticated:
-        return redirect_to_login(back)
     accept = request.POST.get("accept", "1").strip() != "0"
     try:
         if accept:
@@ -91,7 +116,7 @@ def answer_accept_view(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             answer_unaccept(actor=request.user, answer=answer)
     except PermissionDenied as error:
-        messages.error(request, _refusal_text(error))
+        messages.error(request, _refusal_text(error), extra_tags=_refusal_tag(error))
         return redirect(back)
     if accept:
         messages.success(request, _("You accepted this answer."))

@@ -32,18 +32,61 @@ def field_errors(html: str, field: str) -> str:
 # ---------- Sign up ----------
 
 
-def test_sign_up_with_a_chinese_username_logs_in_and_goes_back(client):
-    response = client.post("/accounts/signup/?next=/tags/", {**SIGNUP, "next": "/tags/"})
-    assert response.status_code == 302 and response["Location"] == "/tags/"
+def _mailed_link(message) -> str:
+    return re.search(r"http://testserver(/\S+)", message.body).group(1)
+
+
+def test_sign_up_with_a_chinese_username_mails_a_link_that_logs_in_and_goes_back(
+    client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/accounts/signup/?next=/tags/", {**SIGNUP, "next": "/tags/"})
+    assert response.status_code == 302 and response["Location"] == "/accounts/signup/sent/"
     user = User.objects.get(username="王小明")
     assert user.email == "xiaoming@example.com" and user.check_password(SIGNUP["password"])
+    assert "_auth_user_id" not in client.session  # not logged in until the link is followed
+    [message] = mail.outbox
+    assert message.to == ["xiaoming@example.com"]
+    link = _mailed_link(message)
+    followed = client.get(link)
+    assert followed.status_code == 302 and followed["Location"] == "/tags/"
     html = page(client.get("/tags/"))
     assert "欢迎" in html and 'href="/users/%E7%8E%8B%E5%B0%8F%E6%98%8E/"' in html
+    # The link works once.
+    again = Client().get(link)
+    assert again["Location"] == "/accounts/login/"
 
 
-def test_sign_up_refuses_an_outside_next_address(client):
-    response = client.post("/accounts/signup/", {**SIGNUP, "next": "https://evil.example/"})
-    assert response["Location"] == "/"
+def test_sign_up_refuses_an_outside_next_address(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/signup/", {**SIGNUP, "next": "https://evil.example/"})
+    assert Client().get(_mailed_link(mail.outbox[0]))["Location"] == "/"
+
+
+def test_sign_up_with_a_registered_email_answers_like_a_new_one_and_mails_the_owner(
+    django_capture_on_commit_callbacks,
+):
+    owner = UserFactory(username="owner", email="taken@example.com")
+    fresh, known = Client(), Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        new_answer = fresh.post("/accounts/signup/", SIGNUP)
+    with django_capture_on_commit_callbacks(execute=True):
+        known_answer = known.post(
+            "/accounts/signup/", {**SIGNUP, "username": "冒名者", "email": "Taken@Example.com"}
+        )
+    # The same status, redirect and cookies; the page it leads to is the same.
+    assert (new_answer.status_code, new_answer["Location"]) == (302, "/accounts/signup/sent/")
+    assert (known_answer.status_code, known_answer["Location"]) == (302, "/accounts/signup/sent/")
+    assert sorted(new_answer.cookies) == sorted(known_answer.cookies)
+    assert page(fresh.get("/accounts/signup/sent/")) == page(known.get("/accounts/signup/sent/"))
+    # No account for the second sign-up; its address's owner is told, with a reset link.
+    assert not User.objects.filter(username="冒名者").exists()
+    assert User.objects.filter(email__iexact="taken@example.com").get() == owner
+    assert [m.to for m in mail.outbox] == [["xiaoming@example.com"], ["taken@example.com"]]
+    note = mail.outbox[1]
+    assert "/accounts/password/reset/" in note.body and "owner" in note.body
+    reset = Client().get(_mailed_link(note), follow=True)
+    assert reset.status_code == 200 and 'name="new_password1"' in page(reset)
 
 
 @pytest.mark.parametrize(
@@ -52,7 +95,6 @@ def test_sign_up_refuses_an_outside_next_address(client):
         ({"username": "WANG"}, "username", "已被占用"),
         ({"username": "有 空格"}, "username", "用户名"),
         ({"email": "not-an-email"}, "email", "邮件地址"),
-        ({"email": "Taken@Example.com"}, "email", "已有账号"),
         ({"password": "12345678", "password_again": "12345678"}, "password", "数字"),
         ({"password": "password", "password_again": "password"}, "password", "常见"),
         ({"password": "短", "password_again": "短"}, "password", "太短"),
@@ -284,3 +326,16 @@ def test_own_user_page_links_to_settings(client, user):
     client.force_login(user)
     html = page(client.get(f"/users/{user.username}/"))
     assert 'href="/accounts/settings/"' in html and 'href="/accounts/tokens/"' in html
+
+
+def test_sign_up_pages_query_counts(client, django_assert_max_num_queries):
+    UserFactory(username="owner", email="taken@example.com")
+    # username taken?, the address's owner, the insert, and two savepoints with their releases
+    with django_assert_max_num_queries(7):
+        client.post("/accounts/signup/", SIGNUP)
+    with django_assert_max_num_queries(4):  # savepoint, username, owner, release: no insert
+        client.post(
+            "/accounts/signup/", {**SIGNUP, "username": "另一个", "email": "taken@example.com"}
+        )
+    with django_assert_max_num_queries(0):
+        assert client.get("/accounts/signup/sent/").status_code == 200

@@ -79,3 +79,69 @@ def test_a_different_body_another_member_or_ten_minutes_later_make_new_answers()
     Answer.objects.filter(pk=first).update(created_at=timezone.now() - timedelta(minutes=11))
     assert post_answer(member, question, THIRTY).json()["id"] != first
     assert Answer.objects.count() == 4
+
+
+# --- One-time form tokens (kb.form_tokens) ------------------------------------------------------
+
+
+def _token_of(html: str) -> str:
+    import re
+
+    return re.search(r'name="form_token" value="([^"]+)"', html).group(1)
+
+
+def _logged_in(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_a_reused_answer_form_token_creates_nothing_new_and_lands_on_the_answer():
+    question = question_make()
+    client = _logged_in(UserFactory())
+    token = _token_of(client.get(f"/questions/{question.pk}/").content.decode())
+    first = client.post(f"/questions/{question.pk}/answers/", {"body": THIRTY, "form_token": token})
+    answer = Answer.objects.get(question=question)
+    assert first.status_code == 302 and first["Location"].endswith(f"#answer-{answer.pk}")
+    # The form sent again, even with its text changed in between (Back, edit, submit).
+    again = client.post(
+        f"/questions/{question.pk}/answers/", {"body": THIRTY + "补充一句。", "form_token": token}
+    )
+    assert again.status_code == 302 and again["Location"] == first["Location"]
+    assert Answer.objects.filter(question=question).count() == 1
+    # A fresh form (a new token) makes a new answer.
+    fresh = _token_of(client.get(f"/questions/{question.pk}/").content.decode())
+    assert fresh != token
+    client.post(
+        f"/questions/{question.pk}/answers/", {"body": THIRTY + "另一个。", "form_token": fresh}
+    )
+    assert Answer.objects.filter(question=question).count() == 2
+
+
+@pytest.mark.real_answer_minimum
+def test_a_refused_answer_frees_its_token_so_the_corrected_form_posts():
+    question = question_make()
+    client = _logged_in(UserFactory())
+    token = _token_of(client.get(f"/questions/{question.pk}/").content.decode())
+    refused = client.post(f"/questions/{question.pk}/answers/", {"body": "短", "form_token": token})
+    assert refused.status_code == 200 and not Answer.objects.exists()
+    fixed = client.post(f"/questions/{question.pk}/answers/", {"body": THIRTY, "form_token": token})
+    assert fixed.status_code == 302 and Answer.objects.filter(question=question).count() == 1
+
+
+def test_a_reused_ask_form_token_creates_one_question_and_lands_on_it():
+    from kb.models import Question
+    from tests.factories import TagFactory
+
+    TagFactory(name="llm")
+    client = _logged_in(UserFactory())
+    token = _token_of(client.get("/questions/ask/").content.decode())
+    data = {"title": "KV Cache 占多少显存?", "body": "按层数、头数和长度估算。", "tags": "llm",
+            "form_token": token}  # fmt: skip
+    first = client.post("/questions/ask/", data)
+    assert first.status_code == 302
+    again = client.post("/questions/ask/", {**data, "title": "KV Cache 到底占多少显存?"})
+    assert again.status_code == 302 and again["Location"] == first["Location"]
+    assert Question.objects.count() == 1

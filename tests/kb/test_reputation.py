@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 from accounts.models import ReputationEvent, User
 from kb.models import Answer, ModerationAction, Question, Revision, Vote
 from kb.services.edits import post_edit
+from kb.services.moderation import post_delete, post_undelete
 from kb.services.reputation import (
     Difference,
     post_reputation_reverse,
@@ -467,3 +468,56 @@ def test_non_staff_cannot_use_the_admin(client):
     )  # fmt: skip
     assert response.status_code == 302 and "/login/" in response["Location"]
     assert not ReputationEvent.objects.exists()
+
+
+# --- Undeleting a post restores what its deletion reversed ---------------------------------------
+
+
+def test_undeleting_an_answer_restores_what_its_deletion_reversed():
+    asker, author = member(), member()
+    answer = answer_make(question=question_make(author=asker), author=author)
+    upvoter, downvoter = member(15), member(125)
+    vote_cast(actor=upvoter, post=answer, value=1)
+    vote_cast(actor=downvoter, post=answer, value=-1)
+    answer_accept(actor=asker, answer=answer)
+    mod = moderator_create()
+    post_delete(actor=mod, post=answer)
+    assert reputation(author) == 1 and reputation(asker) == 1 and reputation(downvoter) == 125
+    post_undelete(actor=mod, post=answer)
+    # +10 −2 +15 for the author, +2 for the asker, −1 for the downvoter: as before the delete.
+    assert reputation(author) == 10 - 2 + 15  # the ledger's sum (1 is only a floor)
+    assert reputation(asker) == 2 and reputation(downvoter) == 125 - 1
+    assert sorted(_unreversed(author)) == [("answer_accepted", 15), ("answer_upvoted", 10),
+                                           ("downvoted", -2)]  # fmt: skip
+
+
+def test_a_vote_retracted_after_an_undelete_is_reversed_once_and_a_second_delete_reverses_again():
+    author = member()
+    question = question_make(author=author)
+    voter = member(15)
+    vote_cast(actor=voter, post=question, value=1)
+    mod = moderator_create()
+    post_delete(actor=mod, post=question)
+    post_undelete(actor=mod, post=question)
+    assert reputation(author) == 10
+    post_delete(actor=mod, post=question)
+    assert reputation(author) == 1 and _unreversed(author) == []
+    post_undelete(actor=mod, post=question)
+    assert reputation(author) == 10
+    vote_retract(actor=voter, post=question)
+    assert reputation(author) == 1 and _unreversed(author) == []
+
+
+def test_undeleting_a_question_leaves_an_answer_deleted_on_its_own_reversed():
+    asker, answerer = member(), member()
+    question = question_make(author=asker)
+    answer = answer_make(question=question, author=answerer)
+    vote_cast(actor=member(15), post=answer, value=1)
+    vote_cast(actor=member(15), post=question, value=1)
+    mod = moderator_create()
+    post_delete(actor=mod, post=answer)
+    post_delete(actor=mod, post=question)
+    post_undelete(actor=mod, post=question)
+    assert reputation(asker) == 10 and reputation(answerer) == 1
+    post_undelete(actor=mod, post=answer)
+    assert reputation(answerer) == 10

@@ -240,7 +240,7 @@ def test_the_suggester_cannot_review_through_the_api(answer):
     response = client_for(suggester).post(
         f"/api/v1/review/edits/{suggestion.pk}/", {"decision": "approve"}
     )
-    assert error_of(response, 403)["code"] == "permission_denied"
+    assert error_of(response, 403)["code"] == "own_edit"
 
 
 @pytest.mark.parametrize(
