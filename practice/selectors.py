@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from kb.models import Answer, Question
 from kb.selectors.questions import tag_names
@@ -189,7 +190,8 @@ def practice_progress(*, viewer, now: datetime) -> Progress:
         if tag:
             tag.reviews, tag.passed = row["n"], row["passed"]
     progress.tags = sorted(by_tag.values(), key=lambda t: (-t.seen, t.name))
-    start = (now - timedelta(days=HISTORY_DAYS - 1)).date()
+    # Days are calendar days in TIME_ZONE, as TruncDate counts them (not UTC dates).
+    start = timezone.localdate(now) - timedelta(days=HISTORY_DAYS - 1)
     counts = {
         row["day"]: row
         for row in PracticeReview.objects.filter(card__user=viewer, reviewed_at__date__gte=start)

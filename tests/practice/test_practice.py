@@ -1,9 +1,11 @@
 """Practice mode: grading through the service and the API, the next question, the header's due
 count, progress, a visitor's import, permissions and query counts."""
 
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -128,6 +130,19 @@ def test_progress_counts_seen_due_and_retention_per_tag(user):
     assert tags["rag"].due == 0  # both were just graded
     assert (progress.seen, progress.reviews, progress.passed) == (2, 2, 1)
     assert sum(day.reviews for day in progress.days) == 4
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("hour_utc,local_day", [(15, date(2026, 3, 1)), (16, date(2026, 3, 2))])
+def test_progress_days_are_calendar_days_in_the_sites_time_zone(
+    settings, user, hour_utc, local_day
+):
+    # Asia/Shanghai is UTC+8: 16:00 UTC is already the next day there.
+    settings.TIME_ZONE = "Asia/Shanghai"
+    now = datetime(2026, 3, 1, hour_utc, 30, tzinfo=UTC)
+    practice_review(actor=user, question_id=practisable().pk, grade="good", now=now)
+    days = practice_progress(viewer=user, now=now).days
+    assert days[-1].day == local_day and days[-1].reviews == 1
 
 
 # --- The header's due count ---
@@ -358,13 +373,21 @@ def test_sheet_takes_my_watched_tags(client, user):
     assert "My watched tags" in response.content.decode()
 
 
-def test_the_page_after_sign_up_asks_the_browser_for_its_schedule(client):
+def test_the_page_after_sign_up_asks_the_browser_for_its_schedule(
+    client, django_capture_on_commit_callbacks
+):
     """A visitor's schedule is brought along at sign-up as at login: the first page of the new
-    account carries the import address that static/practice/header.js posts the cards to."""
+    account (reached from the mailed sign-up link) carries the import address that
+    static/practice/header.js posts the cards to."""
     assert "data-import-url" not in client.get("/practice/").content.decode()
     signup = {"username": "新人", "email": "newcomer@example.com",
               "password": "变分自编码器VAE-2024", "password_again": "变分自编码器VAE-2024",
               "next": "/practice/"}  # fmt: skip
-    response = client.post("/accounts/signup/", signup, follow=True)
-    assert response.redirect_chain and response.context["user"].username == "新人"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/signup/", signup)
+    [message] = mail.outbox
+    link = re.search(r"https?://[^/\s]+(/accounts/\S+)", message.body).group(1)
+    response = client.get(link, follow=True)
+    assert response.redirect_chain[-1][0] == "/practice/"
+    assert response.context["user"].username == "新人"
     assert 'data-import-url="/api/v1/practice/import/"' in response.content.decode()
