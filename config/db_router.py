@@ -40,14 +40,16 @@ PRIMARY = DEFAULT_DB_ALIAS
 
 # One query on the replica: is it a standby, how far has it replayed (bytes since 0/0), and how
 # far behind is it. The lag is 0 when everything received is replayed (an idle primary sends
-# nothing, which is not lag), else the age of the last transaction replayed.
+# nothing, which is not lag), else the age of the last transaction replayed (unknown, so too
+# much, when none was replayed since the standby started).
 STATUS_SQL = """
 SELECT pg_is_in_recovery(),
        (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint,
        CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0
-            ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)
+            ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), %s)
        END
 """
+UNKNOWN_LAG_SECONDS = 1e9  # WAL waiting and nothing replayed since the standby started
 # On the primary, after a write committed: the WAL position a replica must reach to show it.
 PRIMARY_LSN_SQL = "SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint"
 
@@ -98,7 +100,7 @@ def replica_check(alias: str) -> ReplicaStatus:
     try:
         connection.close_if_health_check_failed()
         with connection.cursor() as cursor:
-            cursor.execute(STATUS_SQL)
+            cursor.execute(STATUS_SQL, [UNKNOWN_LAG_SECONDS])
             in_recovery, replayed, lag = cursor.fetchone()
     except (OperationalError, InterfaceError, DatabaseError) as error:
         with suppress(DatabaseError):
