@@ -4,13 +4,10 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 
 from accounts.views import language_choose
-from config import health
 from kb.sitemaps import SITEMAPS
 from kb.views import seo
 
 urlpatterns = [
-    path("healthz", health.healthz, name="healthz"),
-    path("readyz", health.readyz, name="readyz"),
     path("api/v1/", include("notifications.api_urls")),
     path("api/v1/practice/", include("practice.api_urls")),
     path("api/v1/", include("kb.api_urls")),
