@@ -50,8 +50,10 @@ SELECT pg_is_in_recovery(),
        END
 """
 UNKNOWN_LAG_SECONDS = 1e9  # WAL waiting and nothing replayed since the standby started
-# On the primary, after a write committed: the WAL position a replica must reach to show it.
-PRIMARY_LSN_SQL = "SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint"
+# On the primary, after a write committed: the WAL position a replica must reach to show it. The
+# insert position, not pg_current_wal_lsn() (the write position): with synchronous_commit=off a
+# commit returns before its record is written out, so the write position may still be short of it.
+PRIMARY_LSN_SQL = "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint"
 
 
 def replica_aliases() -> list[str]:

@@ -21,6 +21,7 @@ saying why; with MIANJING_REQUIRE_REPLICA=1 (.ci/run) it fails instead.
 import json
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -41,6 +42,9 @@ from tools.replica import ReplicaUnavailable, replica_pair_build, wait_replayed
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATABASE = "mianjing"
 REQUIRE_REPLICA = os.environ.get("MIANJING_REQUIRE_REPLICA") == "1"
+PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
+AUTH_THROTTLE = 6  # POST /api/v1/auth/token/ a minute per client, on the servers started here
+FAILURE_LIMIT = 3  # failed logins before django-axes locks a user name out (from one address)
 SETUP_SCRIPT = """
 import json, django
 django.setup()
@@ -133,12 +137,14 @@ class WebServer:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            self.process.send_signal(signal.SIGINT)  # gunicorn's quick shutdown
+
+    def wait_stopped(self) -> None:
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
         self._log.close()
 
 
@@ -159,6 +165,8 @@ def servers(pair, site, tmp_path_factory):
         "LOG_LEVEL": "WARNING",
         "API_THROTTLE_ANON": "10000/min",
         "API_THROTTLE_USER": "10000/min",
+        "API_THROTTLE_AUTH": f"{AUTH_THROTTLE}/min",
+        "AXES_FAILURE_LIMIT": str(FAILURE_LIMIT),
     }
     env.pop("MIANJING_COMMAND", None)
     ports = _ports()
@@ -171,6 +179,8 @@ def servers(pair, site, tmp_path_factory):
     finally:
         for server in started:
             server.stop()
+        for server in started:
+            server.wait_stopped()
 
 
 @contextmanager
@@ -285,6 +295,56 @@ def test_a_replica_stopped_mid_test_does_not_fail_requests(pair, site, servers):
             "up"
         ]
     )
+
+
+# --- A stateless web tier: what one process learns, every other one knows -----------------------
+
+
+def test_a_session_started_on_one_server_is_valid_on_the_other(site, servers):
+    first, second = servers
+    browser = requests.Session()
+    browser.get(f"{first.base_url}/accounts/login/", timeout=30)
+    login = browser.post(
+        f"{first.base_url}/accounts/login/",
+        data={"username": "writer", "password": PASSWORD,
+              "csrfmiddlewaretoken": browser.cookies["csrftoken"]},
+        allow_redirects=False, timeout=30,
+    )  # fmt: skip
+    assert login.status_code == 302, login.text[:500]
+    for _ in range(2):  # both workers
+        page = browser.get(f"{second.base_url}/accounts/settings/", allow_redirects=False,
+                           timeout=30)  # fmt: skip
+        assert page.status_code == 200, page.headers.get("Location")
+
+
+def _token_request(server, *, username: str, address: str) -> requests.Response:
+    """A failed password exchange; X-Forwarded-For names the client for the throttle."""
+    return requests.post(
+        f"{server.base_url}/api/v1/auth/token/",
+        json={"username": username, "password": "wrong", "name": "probe"},
+        headers={"X-Forwarded-For": address}, timeout=30,
+    )  # fmt: skip
+
+
+def test_failed_logins_through_every_server_add_up_to_a_lockout(servers):
+    username = f"lockout-{uuid.uuid4().hex[:8]}"
+    for attempt in range(FAILURE_LIMIT - 1):
+        answer = _token_request(servers[attempt % 2], username=username, address="192.0.2.10")
+        assert answer.status_code == 400, answer.text
+    # The failure that reaches the limit is answered with the lockout, on the other server.
+    locked = _token_request(servers[FAILURE_LIMIT % 2], username=username, address="192.0.2.10")
+    assert locked.status_code == 429
+    assert locked.json()["error"]["code"] == "locked_out"
+
+
+def test_api_throttles_count_requests_to_every_server(servers):
+    address = f"198.51.100.{uuid.uuid4().int % 200 + 1}"
+    for attempt in range(AUTH_THROTTLE):
+        answer = _token_request(servers[attempt % 2], username=f"t{attempt}", address=address)
+        assert answer.status_code == 400, answer.text
+    throttled = _token_request(servers[AUTH_THROTTLE % 2], username="t-last", address=address)
+    assert throttled.status_code == 429
+    assert throttled.json()["error"]["code"] == "throttled"
 
 
 # --- In this process: the router's rules, one each --------------------------------------------
