@@ -187,6 +187,11 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "kb:home"
 LOGOUT_REDIRECT_URL = "kb:home"
+# Nothing a web process keeps is needed by another (README, "Scaling out"): sessions and django-axes
+# lockouts in PostgreSQL (both Django's and axes's defaults, named here so they stay so), throttles
+# and page-cache versions in the cache (Redis; `check --deploy` warns without it, config/checks.py).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
