@@ -17,6 +17,7 @@ import time
 
 from django.conf import settings
 from django.core import signing
+from django.utils.cache import patch_cache_control
 
 from config import db_router
 
@@ -41,7 +42,9 @@ def written_lsn(request) -> int | None:
 
 
 def remember_write(response, lsn: int) -> None:
+    """Set the cookie; a response carrying it is this visitor's own, never a shared cache's."""
     value = signing.Signer(salt=COOKIE_SALT).sign(f"{lsn}:{int(time.time())}")
+    patch_cache_control(response, private=True)
     response.set_cookie(
         COOKIE_NAME,
         value,

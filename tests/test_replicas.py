@@ -210,6 +210,9 @@ def answer_post(session, server, site) -> str:
         json={"body": body}, timeout=30,
     )  # fmt: skip
     assert response.status_code == 201, response.text
+    # The write's WAL position for this visitor's next requests, in no shared cache.
+    assert "mj_lsn" in response.cookies
+    assert "private" in response.headers["Cache-Control"]
     return marker
 
 
@@ -240,7 +243,6 @@ def test_a_writer_reads_their_write_while_others_read_the_replica_until_it_repla
     writer, other = member_session(site), requests.Session()
     with replay_paused(pair):
         marker = answer_post(writer, web, site)
-        assert "mj_lsn" in writer.cookies  # the write's WAL position, for the next requests
         assert marker in answers_text(writer, web, site)  # the primary: replica has not replayed
         assert marker in answers_text(writer, servers[1], site)  # whichever server answers
         assert marker not in answers_text(other, web, site)  # the replica, paused before it
