@@ -78,13 +78,19 @@ def pair():
 
 
 @pytest.fixture(scope="module")
-def site(pair):
-    """The pair's database: created on the primary, streamed to the standby."""
+def pair_database(pair):
+    """The pair's database, created on the primary (it streams to the standby), still empty."""
     with psycopg.connect(pair.url("postgres"), autocommit=True) as primary:
         primary.execute(
             f"CREATE DATABASE {DATABASE} TEMPLATE template0 ENCODING 'UTF8' "
             "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
         )
+    return DATABASE
+
+
+@pytest.fixture(scope="module")
+def site(pair, pair_database):
+    """Migrated, with a member, their API token and a question; replayed by the standby."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "MIANJING_COMMAND": "1",
            "DATABASE_URL": pair.url(DATABASE), "DATABASE_REPLICA_URLS": ""}  # fmt: skip
     result = subprocess.run(
@@ -149,8 +155,9 @@ class WebServer:
 
 
 @pytest.fixture(scope="module")
-def servers(pair, site, tmp_path_factory):
-    """Two gunicorn servers (two workers each) on the pair, sharing one Redis."""
+def servers(pair, pair_database, tmp_path_factory, request):
+    """Two gunicorn servers (two workers each) on the pair, sharing one Redis. They start while
+    the database is migrated and are ready (/readyz) once it is."""
     redis_url = os.environ.get("REDIS_URL", "")
     if not redis_url:
         pytest.skip("the web servers share a cache: set REDIS_URL (CI's PostgreSQL 15 run does)")
@@ -173,6 +180,7 @@ def servers(pair, site, tmp_path_factory):
     folder = tmp_path_factory.mktemp("gunicorn")
     started = [WebServer(env, next(ports), folder / f"web{n}.log") for n in (1, 2)]
     try:
+        request.getfixturevalue("site")
         for server in started:
             server.wait_ready()
         yield started
