@@ -142,19 +142,22 @@ def replica_choose(*, min_lsn: int | None = None) -> str | None:
         status = replica_status(alias)
         if not _usable(status):
             continue
-        if min_lsn is not None and (status.replayed_lsn or 0) < min_lsn:
-            # Replay only moves forward, so an older answer that is far enough would still hold;
-            # one that is not may be out of date: ask again.
-            status = replica_check(alias)
-            if not _usable(status) or (status.replayed_lsn or 0) < min_lsn:
-                continue
         connection = connections[alias]
         try:  # Django's per-request health check, then connect: a replica gone since is skipped
             connection.close_if_health_check_failed()
+            reconnecting = connection.connection is None
             connection.ensure_connection()
         except (OperationalError, InterfaceError, DatabaseError) as error:
             replica_mark_down(alias, f"unreachable ({error})")
             continue
+        # While a replica runs its replay position only moves forward, so a remembered position
+        # far enough still holds. One short of `min_lsn`, or remembered from before a new
+        # connection (the replica may have restarted, replaying from an earlier point), is asked
+        # again.
+        if min_lsn is not None and (reconnecting or (status.replayed_lsn or 0) < min_lsn):
+            status = replica_check(alias)
+            if not _usable(status) or (status.replayed_lsn or 0) < min_lsn:
+                continue
         return alias
     return None
 
