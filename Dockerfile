@@ -30,9 +30,9 @@ WORKDIR /app
 # Code and collected static files belong to root: the app can read them, not change them.
 USER mianjing
 EXPOSE 8000
-# Liveness: a static file served by whitenoise inside the Django app (no Host check involved); the
-# header stands in for the TLS proxy so that SECURE_SSL_REDIRECT=1 does not answer with a redirect.
+# Liveness: /healthz (database and cache reachable), answered before Django's Host check and the
+# HTTPS redirect (config/health.py), so it works whatever ALLOWED_HOSTS says.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
-    CMD ["python", "-c", "import urllib.request as r; r.urlopen(r.Request('http://127.0.0.1:8000/static/kb/site.css', headers={'X-Forwarded-Proto': 'https'}), timeout=4)"]
+    CMD ["python", "-c", "import urllib.request as r; r.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 # Migrate, load the starter content into an empty database, then serve.
 CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py load_starter --if-empty && exec gunicorn config.wsgi --bind 0.0.0.0:8000 --workers \"${WEB_CONCURRENCY:-2}\" --access-logfile -"]

@@ -57,7 +57,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz, before the Host check and the HTTPS redirect (config/health.py).
+    "config.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Reads to replicas, read-your-writes (config/db_router.py); a no-op without replicas.
+    "config.read_your_writes.ReadYourWritesMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise (which serves static files precompressed): HTML and JSON, gzip with Django's
@@ -113,6 +117,33 @@ STATEMENT_TIMEOUT_OPTION = f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
 if os.environ.get("MIANJING_COMMAND") != "1" and STATEMENT_TIMEOUT_MS > 0:
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     _options["options"] = f"{_options.get('options', '')} {STATEMENT_TIMEOUT_OPTION}".strip()
+# Read replicas (config/db_router.py, README "Read replicas"): DATABASE_REPLICA_URLS, comma-
+# separated URLs of PostgreSQL streaming replicas of DATABASE_URL, become the aliases replica1,
+# replica2, ... Web requests read from them; writes, transactions, select_for_update, a visitor's
+# reads until a replica has replayed their last write, and management commands use the primary.
+DATABASE_REPLICAS = []
+for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
+    _alias = f"replica{_number}"
+    DATABASES[_alias] = dj_database_url.parse(_url, conn_max_age=60)
+    DATABASES[_alias]["CONN_HEALTH_CHECKS"] = True
+    # A replica that is down must not hold a request for long: the primary answers instead.
+    _replica_options = DATABASES[_alias].setdefault("OPTIONS", {})
+    _replica_options.setdefault("connect_timeout", 2)
+    if os.environ.get("MIANJING_COMMAND") != "1" and STATEMENT_TIMEOUT_MS > 0:
+        _replica_options["options"] = (
+            f"{_replica_options.get('options', '')} {STATEMENT_TIMEOUT_OPTION}".strip()
+        )
+    # Under tests a replica alias reads the test database (on the replica's server, where the
+    # primary's test database streams); tests run in primary transactions, which read the primary.
+    DATABASES[_alias]["TEST"] = {"MIRROR": "default"}
+    DATABASE_REPLICAS.append(_alias)
+DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
+# A replica lagging more than this is skipped; after a write, a visitor reads the primary until a
+# replica has replayed it, for at most DATABASE_REPLICA_PIN_SECONDS; each process trusts what it
+# last learnt of a replica's lag (or that it is down) for DATABASE_REPLICA_CHECK_SECONDS.
+DATABASE_REPLICA_MAX_LAG_SECONDS = float(os.environ.get("DATABASE_REPLICA_MAX_LAG_SECONDS", "30"))
+DATABASE_REPLICA_PIN_SECONDS = int(os.environ.get("DATABASE_REPLICA_PIN_SECONDS", "30"))
+DATABASE_REPLICA_CHECK_SECONDS = float(os.environ.get("DATABASE_REPLICA_CHECK_SECONDS", "2"))
 # Request bodies: Django refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE; JSON deeper than
 # JSON_MAX_DEPTH is a 400 (kb.api_parsers.SafeJSONParser).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
@@ -156,6 +187,11 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "kb:home"
 LOGOUT_REDIRECT_URL = "kb:home"
+# Nothing a web process keeps is needed by another (README, "Scaling out"): sessions and django-axes
+# lockouts in PostgreSQL (both Django's and axes's defaults, named here so they stay so), throttles
+# and page-cache versions in the cache (Redis; `check --deploy` warns without it, config/checks.py).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

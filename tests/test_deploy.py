@@ -31,6 +31,7 @@ def production_env(**overrides: str | None) -> dict[str, str]:
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="example.org",
         DJANGO_SETTINGS_MODULE="config.settings",
+        REDIS_URL="redis://127.0.0.1:6379/0",  # never connected to by `check`
     )
     for key, value in overrides.items():
         if value is None:
@@ -57,6 +58,13 @@ def test_check_deploy_reports_no_issues_with_the_documented_production_env():
     assert result.returncode == 0, output
     assert "System check identified no issues" in output
     assert "WARNINGS" not in output
+
+
+def test_check_deploy_warns_when_the_cache_is_not_shared():
+    result = manage("check", "--deploy", env=production_env(REDIS_URL=None))
+    output = result.stdout + result.stderr
+    assert "mianjing.W001" in output
+    assert "REDIS_URL" in output
 
 
 def test_check_deploy_warns_about_a_short_secret_key():

@@ -8,6 +8,7 @@ page is never stale. docs/page-cache.md explains the keys, the headers and the p
   versions of what it shows (each view names them with `depend`).
 - Signed-in members always get a fresh page marked `Cache-Control: private`.
 - Headers let a shared cache in front store anonymous pages for a short while (`s-maxage`).
+- With read replicas, a page that may be stored is rendered from the primary (config/db_router.py).
 """
 
 import hashlib
@@ -21,6 +22,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import get_language
 
+from config.db_router import primary_reads
 from kb.services import page_cache as versions
 
 KEY_PREFIX = "page:"
@@ -94,9 +96,12 @@ def anonymous_page(
                 return _public(response)
             sequence = versions.sequence_get()
             request.page_dependencies = set()
-            response = view(request, *args, **kwargs)
-            if hasattr(response, "render"):
-                response = response.render()
+            # A page to be stored is read from the primary: one rendered from a replica that has
+            # not replayed the latest write would be stored under versions that are current.
+            with primary_reads("page cache"):
+                response = view(request, *args, **kwargs)
+                if hasattr(response, "render"):
+                    response = response.render()
             if response.status_code != 200 or response.streaming or response.cookies:
                 return response
             current = versions.versions_get(request.page_dependencies)
