@@ -24,6 +24,7 @@ from kb.permissions import (
 )
 from kb.privileges import PRIVILEGES
 from kb.selectors.comments import comments_for_question_page
+from kb.selectors.keyset import keyset_after, keyset_cursor
 from kb.selectors.questions import (
     QUESTION_TABS,
     answer_get,
@@ -45,8 +46,15 @@ from kb.selectors.votes import viewer_votes_attach
 from kb.services import page_cache as page_versions
 from kb.services.comments import comment_is_editable
 from kb.services.views import question_view_record, visitor_key
-from kb.templatetags.kb_pages import question_slug, question_url
-from kb.views.page_cache import anonymous_page, depend, depend_on_users
+from kb.templatetags.kb_pages import keyset_param, question_slug, question_url
+from kb.views.page_cache import (
+    FRAGMENT_HEADER,
+    anonymous_page,
+    depend,
+    depend_on_users,
+    fragment_key,
+    fragments_render,
+)
 from notifications.selectors import home_question_list
 
 QUESTIONS_PER_PAGE = 30
@@ -60,10 +68,27 @@ TAG_ORDERS = ("popular", "name")
 
 def _page(request: HttpRequest, items, *, per_page: int, param: str = "page") -> Page:
     """One page of `items`; a non-number gives the first page, a number past the end the last.
-    A queryset's page reads its joined columns for the shown rows only (`page_rows`)."""
-    page = Paginator(items, per_page).get_page(request.GET.get(param))
+    A queryset's page reads its joined columns for the shown rows only (`page_rows`). With
+    `?after=<cursor>` (`<name>_after` beside `<name>_page`) it is the page of rows older than the
+    cursor's row, found from that row through the list's index (kb/selectors/keyset.py): deep
+    pages cost what the first does. Either way the page knows its "older" cursor
+    (`older_cursor`) for the next keyset link, and the page numbers stay."""
+    paginator = Paginator(items, per_page)
+    cursor = request.GET.get(keyset_param(param))
+    after = keyset_after(items, cursor) if cursor and isinstance(items, QuerySet) else None
+    if after is not None:
+        page = paginator.page(1) if paginator.count else paginator.get_page(1)
+        rows = list(after[: per_page + 1])
+        page.object_list, page.keyset = rows[:per_page], True
+        page.older_cursor = keyset_cursor(items, rows[per_page - 1]) if len(rows) > per_page else ""
+        return page
+    page = paginator.get_page(request.GET.get(param))
+    page.keyset = False
+    page.older_cursor = ""
     if isinstance(items, QuerySet) and page.paginator.count:
         page.object_list = page_rows(items, page.object_list)
+        if page.has_next() and page.object_list:
+            page.older_cursor = keyset_cursor(items, page.object_list[-1]) or ""
     return page
 
 
@@ -112,6 +137,7 @@ def question_detail(request: HttpRequest, pk: int, slug: str | None = None) -> H
     if not_modified is not None:
         question_view_record(question_id=int(pk), visitor=visitor_key(request))
         return not_modified
+    request.fragment_sequence = page_versions.sequence_get()  # before the rows: see post_blocks
     try:
         question = question_get(viewer=request.user, pk=int(pk))
     except Question.DoesNotExist as error:
@@ -128,6 +154,47 @@ def question_detail(request: HttpRequest, pk: int, slug: str | None = None) -> H
     if etag is not None:
         apply_validators(response, etag, validator)
     return response
+
+
+_UNREAD = object()
+
+
+def post_blocks_attach(request: HttpRequest, question: Question, answers: list[Answer]) -> str:
+    """Each post's viewer-independent blocks (`body_block`: the body with its tags or source;
+    `byline_block`: the edit count and the author card) from the fragment cache, in one cache
+    read for the page. A block's key holds the question's version and its author's (every write
+    to the page or the member moves one), so it is never stale; blocks rendered while a write
+    committed (the sequence moved since the rows were read) are not stored. What is per viewer
+    (votes, edit links, moderation tools, comment controls) stays outside, decided by the
+    rulebook on every request. Returns "found/blocks" for the X-Fragment-Cache header."""
+    posts = [question, *answers]
+    people = {post.author_id for post in posts} | {
+        post.imported_from.actor_id for post in answers if post.imported_from_id
+    }
+    names = [page_versions.question_key(question.pk), *map(page_versions.user_key, people)]
+    current = page_versions.versions_get(names)
+    question_version = current[names[0]]
+    store = getattr(request, "fragment_sequence", _UNREAD) == page_versions.sequence_get()
+    blocks = {}
+    for post in posts:
+        is_question = isinstance(post, Question)
+        shows = [
+            "question" if is_question else "answer",
+            post.pk,
+            question_version,
+            current[page_versions.user_key(post.author_id)],
+        ]
+        if not is_question and post.imported_from_id:
+            shows.append(current[page_versions.user_key(post.imported_from.actor_id)])
+        context = {"post": post, "is_question": is_question}
+        post.body_key = fragment_key("post-body", *shows)
+        post.byline_key = fragment_key("post-byline", *shows)
+        blocks[post.body_key] = ("kb/includes/_post_body.html", context)
+        blocks[post.byline_key] = ("kb/includes/_post_byline.html", context)
+    html, found = fragments_render(blocks, store=store)
+    for post in posts:
+        post.body_block, post.byline_block = html[post.body_key], html[post.byline_key]
+    return f"{found}/{len(blocks)}"
 
 
 def _comment_key(post: Question | Answer) -> str:
@@ -170,6 +237,7 @@ def question_page(
             post.comment_form = (
                 failed_comment[1] if key == failed_key else CommentForm(auto_id=f"id_{key}_%s")
             )
+    blocks_found = post_blocks_attach(request, question, answers)
     may_answer = can_answer(viewer, question)
     duplicate_of = duplicate_target(viewer=viewer, question=question)
     related_questions = related_question_list(viewer=viewer, question=question)
@@ -182,7 +250,7 @@ def question_page(
         | {answer.author_id for answer in answers}
         | {c.author_id for group in comments.values() for cs in group.values() for c in cs},
     )
-    return render(
+    response = render(
         request,
         "kb/question_detail.html",
         {
@@ -205,6 +273,8 @@ def question_page(
             "answer_preview": answer_preview,
         },
     )
+    response[FRAGMENT_HEADER] = blocks_found
+    return response
 
 
 def _revisions_with_html(revisions: QuerySet) -> list:

@@ -208,3 +208,39 @@ class AnonymousApiCacheMixin:
             )
         response[HIT_HEADER] = "miss"
         return response
+
+
+# --- Fragments: the viewer-independent blocks of members' pages ------------------------------
+
+FRAGMENT_PREFIX = "frag:"
+
+
+def fragment_key(name: str, *parts) -> str:
+    """The key of a block of HTML that is the same for every viewer: its name, what it shows
+    (ids and the versions of kb/services/page_cache.py) and the language."""
+    raw = "|".join([get_language() or "", name, *map(str, parts)])
+    return FRAGMENT_PREFIX + hashlib.sha256(raw.encode()).hexdigest()
+
+
+FRAGMENT_HEADER = "X-Fragment-Cache"  # "found/blocks" on the page (the bench counts them)
+
+
+def fragments_render(
+    blocks: dict[str, tuple[str, dict]], *, store: bool
+) -> tuple[dict[str, str], int]:
+    """{key: (template, context)} -> ({key: HTML}, how many came from the cache): the cached
+    blocks in one cache read, the others rendered (and stored in one write when `store`). A block
+    must show nothing per viewer; its key holds the versions of everything it shows, so a stored
+    block is never stale."""
+    from django.template.loader import get_template
+    from django.utils.safestring import mark_safe
+
+    found = cache.get_many(list(blocks)) if blocks else {}
+    rendered = {}
+    for key, (template_name, context) in blocks.items():
+        if key not in found:
+            rendered[key] = get_template(template_name).render(context)
+    if rendered and store:
+        cache.set_many(rendered, settings.PAGE_CACHE_SECONDS)
+    html = {key: mark_safe(found[key] if key in found else rendered[key]) for key in blocks}  # noqa: S308
+    return html, len(found)

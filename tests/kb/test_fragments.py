@@ -1,0 +1,124 @@
+"""Members' question pages take each post's viewer-independent blocks (body, tags or source, edit
+count, author card) from the fragment cache (kb.views.html.post_blocks_attach): a second member's
+page finds them all, every kind of write that changes a block shows on the next member's page,
+and the controls (edit links, votes, moderation tools) are still decided per viewer by the
+rulebook. Writes go through the services with their on_commit callbacks run as a commit runs
+them."""
+
+import pytest
+from django.test import Client, RequestFactory
+
+from accounts.services import profile_update
+from kb.models import Answer
+from kb.rules import rule
+from kb.selectors.questions import answer_list, question_get
+from kb.services.edits import post_edit
+from kb.services.votes import vote_cast
+from kb.views.html import post_blocks_attach
+from tests.factories import UserFactory, answer_make, moderator_create, question_make
+
+pytestmark = pytest.mark.django_db
+
+BLOCKS = "X-Fragment-Cache"
+
+
+@pytest.fixture
+def world(db):
+    author = UserFactory(username="zhangsan", display_name="张三")
+    question = question_make(author=author, title="KV cache 为什么能加速解码?", body="问题正文")
+    answerer = UserFactory(username="wangwu", display_name="王五")
+    answer = answer_make(question=question, author=answerer, body="第一个回答的正文")
+    return {"author": author, "answerer": answerer, "question": question, "answer": answer}
+
+
+def member_page(user, world):
+    client = Client()
+    client.force_login(user)
+    response = client.get(f"/en/questions/{world['question'].pk}/")
+    assert response.status_code == 200
+    return response
+
+
+def test_a_second_members_page_finds_every_block(world):
+    first = member_page(UserFactory(), world)
+    assert first[BLOCKS] == "0/4"  # question and answer: body and byline each
+    second = member_page(UserFactory(), world)
+    assert second[BLOCKS] == "4/4"
+    assert "第一个回答的正文" in second.content.decode() and "王五" in second.content.decode()
+
+
+def test_controls_stay_per_viewer_on_cached_blocks(world):
+    answer = world["answer"]
+    delete = f'action="/en/moderation/answer/{answer.pk}/delete/"'
+    as_moderator = member_page(moderator_create(), world)  # renders and stores the blocks
+    assert as_moderator[BLOCKS] == "0/4"
+    assert delete in as_moderator.content.decode()
+    other = member_page(UserFactory(), world)
+    assert other[BLOCKS] == "4/4"
+    assert delete not in other.content.decode()  # a member may not delete others' answers
+    own = member_page(world["answerer"], world)
+    assert own[BLOCKS] == "4/4"
+    assert delete in own.content.decode()  # the author may delete their own answer
+
+
+def test_a_viewers_own_vote_is_not_taken_from_the_blocks(world, django_capture_on_commit_callbacks):
+    voter = UserFactory(reputation=1000)
+    with django_capture_on_commit_callbacks(execute=True):
+        vote_cast(actor=voter, post=world["answer"], value=1)
+    member_page(UserFactory(), world)
+    assert member_page(voter, world).context["answers"][0].viewer_vote == 1
+    assert member_page(UserFactory(), world).context["answers"][0].viewer_vote is None
+
+
+def _edit(w):
+    post_edit(actor=w["answerer"], post=w["answer"], base_revision=1, body="改过的回答正文")
+    return "改过的回答正文"
+
+
+def _edit_count(w):
+    post_edit(actor=w["author"], post=w["question"], base_revision=1, body="改过的问题正文")
+    return "edited 1 time"
+
+
+def _rename(w):
+    profile_update(actor=w["answerer"], display_name="王五六", bio="", preferred_language="")
+    return "王五六"
+
+
+def _reputation(w):
+    # A vote on the answerer's answer to ANOTHER question: their card here shows the reputation.
+    elsewhere = answer_make(question=question_make(), author=w["answerer"])
+    vote_cast(actor=moderator_create(), post=elsewhere, value=1)
+    return f"Reputation </span>{rule('REPUTATION_ANSWER_UPVOTED')}</span>"
+
+
+WRITES = {"edit": _edit, "edit count": _edit_count, "rename": _rename, "reputation": _reputation}
+
+
+@pytest.mark.parametrize("kind", WRITES)
+def test_next_members_page_shows_each_kind_of_write(
+    kind, world, django_capture_on_commit_callbacks
+):
+    viewer = UserFactory()
+    member_page(viewer, world)
+    before = member_page(viewer, world)
+    assert before[BLOCKS] == "4/4"
+    with django_capture_on_commit_callbacks(execute=True):
+        expected = WRITES[kind](world)
+    assert expected not in before.content.decode()
+    world["answer"] = Answer.objects.get(pk=world["answer"].pk)
+    after = member_page(viewer, world)
+    assert expected in after.content.decode(), kind
+    assert after[BLOCKS] != "4/4", kind
+
+
+def test_blocks_rendered_while_a_write_committed_are_not_stored(world):
+    request = RequestFactory().get("/")
+    request.user = UserFactory()
+    question = question_get(viewer=request.user, pk=world["question"].pk)
+    answers = list(answer_list(viewer=request.user, question=question))
+    request.fragment_sequence = "read before a write that committed meanwhile"
+    assert post_blocks_attach(request, question, answers) == "0/4"
+    assert post_blocks_attach(request, question, answers) == "0/4"  # nothing was stored
+    del request.fragment_sequence  # a page that did not read it first stores nothing either
+    assert post_blocks_attach(request, question, answers) == "0/4"
