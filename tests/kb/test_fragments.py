@@ -6,6 +6,7 @@ rulebook. Writes go through the services with their on_commit callbacks run as a
 them."""
 
 import pytest
+from django.core.cache import cache
 from django.test import Client, RequestFactory
 
 from accounts.services import profile_update
@@ -15,7 +16,9 @@ from kb.selectors.questions import answer_list, question_get
 from kb.services.edits import post_edit
 from kb.services.votes import vote_cast
 from kb.views.html import post_blocks_attach
+from kb.views.page_cache import fragment_key
 from tests.factories import UserFactory, answer_make, moderator_create, question_make
+from tests.kb.moderation_support import member, reviewer, suggest
 
 pytestmark = pytest.mark.django_db
 
@@ -122,3 +125,30 @@ def test_blocks_rendered_while_a_write_committed_are_not_stored(world):
     assert post_blocks_attach(request, question, answers) == "0/4"  # nothing was stored
     del request.fragment_sequence  # a page that did not read it first stores nothing either
     assert post_blocks_attach(request, question, answers) == "0/4"
+
+
+# --- The review queue: a suggestion's diffs are computed once -----------------------------------
+
+REVIEWED_BODY = "第一段:KV Cache 缓存每层的键和值。\n\n第二段:解码时只算新 token。"
+
+
+def test_review_queue_diffs_come_from_the_cache_on_the_next_page():
+    posts = [answer_make(question=question_make(), body=REVIEWED_BODY) for _ in range(3)]
+    for number, post in enumerate(posts):
+        suggest(post, by=member(), body=REVIEWED_BODY + f"\n\n第三段:补充 {number}。")
+    client = Client()
+    client.force_login(reviewer())
+    first = client.get("/review/edits/")
+    keys = [
+        fragment_key("review-diff", s.pk, s.base_revision_id) for s in first.context["suggestions"]
+    ]
+    assert len(keys) == 3 and len(cache.get_many(keys)) == 3  # stored once rendered
+    again = client.get("/review/edits/")
+    shown = [s.body_diff_html for s in again.context["suggestions"]]
+    assert shown == [s.body_diff_html for s in first.context["suggestions"]]
+    assert sorted(number for number in range(3) for diff in shown if f"补充 {number}" in diff) == [
+        0,
+        1,
+        2,
+    ]
+    assert all("<ins" in diff for diff in shown)
