@@ -6,6 +6,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
@@ -137,7 +138,6 @@ def question_detail(request: HttpRequest, pk: int, slug: str | None = None) -> H
     if not_modified is not None:
         question_view_record(question_id=int(pk), visitor=visitor_key(request))
         return not_modified
-    request.fragment_sequence = page_versions.sequence_get()  # before the rows: see post_blocks
     try:
         question = question_get(viewer=request.user, pk=int(pk))
     except Question.DoesNotExist as error:
@@ -156,42 +156,49 @@ def question_detail(request: HttpRequest, pk: int, slug: str | None = None) -> H
     return response
 
 
-_UNREAD = object()
+def _shown(post: Question | Answer) -> tuple:
+    """Everything a post's blocks show, as read for this page: the body, tags or source, edit
+    count, time, and the author's (and importer's) name and reputation."""
+    author = post.author
+    shown = (
+        type(post).__name__,
+        post.pk,
+        post.body_html,
+        post.revision_count,
+        post.created_at.isoformat(),
+        author.username,
+        author.shown_name,
+        author.reputation,
+    )
+    if isinstance(post, Question):
+        return (*shown, tuple(post.tag_names))
+    if post.imported_from_id:
+        source = post.imported_from
+        return (*shown, source.source_title, source.source_url, source.license,
+                source.created_at.isoformat(), source.actor.shown_name)  # fmt: skip
+    return shown
 
 
 def post_blocks_attach(request: HttpRequest, question: Question, answers: list[Answer]) -> str:
     """Each post's viewer-independent blocks (`body_block`: the body with its tags or source;
     `byline_block`: the edit count and the author card) from the fragment cache, in one cache
-    read for the page. A block's key holds the question's version and its author's (every write
-    to the page or the member moves one), so it is never stale; blocks rendered while a write
-    committed (the sequence moved since the rows were read) are not stored. What is per viewer
-    (votes, edit links, moderation tools, comment controls) stays outside, decided by the
-    rulebook on every request. Returns "found/blocks" for the X-Fragment-Cache header."""
+    read for the page. A block's key is a digest of everything it shows, as read for this page
+    (`_shown`), the language and the time zone: the same rows always give the same block, so a
+    block can never be stale, whatever wrote the rows, and votes or view counts (shown outside
+    the blocks) leave the blocks cached. What is per viewer (votes, edit links, moderation tools,
+    comment controls) stays outside, decided by the rulebook on every request. Returns
+    "found/blocks" for the X-Fragment-Cache header."""
     posts = [question, *answers]
-    people = {post.author_id for post in posts} | {
-        post.imported_from.actor_id for post in answers if post.imported_from_id
-    }
-    names = [page_versions.question_key(question.pk), *map(page_versions.user_key, people)]
-    current = page_versions.versions_get(names)
-    question_version = current[names[0]]
-    store = getattr(request, "fragment_sequence", _UNREAD) == page_versions.sequence_get()
+    zone = timezone.get_current_timezone_name()
     blocks = {}
     for post in posts:
-        is_question = isinstance(post, Question)
-        shows = [
-            "question" if is_question else "answer",
-            post.pk,
-            question_version,
-            current[page_versions.user_key(post.author_id)],
-        ]
-        if not is_question and post.imported_from_id:
-            shows.append(current[page_versions.user_key(post.imported_from.actor_id)])
-        context = {"post": post, "is_question": is_question}
-        post.body_key = fragment_key("post-body", *shows)
-        post.byline_key = fragment_key("post-byline", *shows)
+        shown = (zone, *_shown(post))
+        context = {"post": post, "is_question": isinstance(post, Question)}
+        post.body_key = fragment_key("post-body", *shown)
+        post.byline_key = fragment_key("post-byline", *shown)
         blocks[post.body_key] = ("kb/includes/_post_body.html", context)
         blocks[post.byline_key] = ("kb/includes/_post_byline.html", context)
-    html, found = fragments_render(blocks, store=store)
+    html, found = fragments_render(blocks, store=True)
     for post in posts:
         post.body_block, post.byline_block = html[post.body_key], html[post.byline_key]
     return f"{found}/{len(blocks)}"

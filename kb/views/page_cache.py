@@ -217,8 +217,8 @@ FRAGMENT_PREFIX = "frag:"
 
 def fragment_key(name: str, *parts) -> str:
     """The key of a block of HTML that is the same for every viewer: its name, what it shows
-    (ids and the versions of kb/services/page_cache.py) and the language."""
-    raw = "|".join([get_language() or "", name, *map(str, parts)])
+    (immutable ids, or the shown values themselves) and the language."""
+    raw = "\x1f".join([get_language() or "", name, *map(str, parts)])
     return FRAGMENT_PREFIX + hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -230,8 +230,8 @@ def fragments_render(
 ) -> tuple[dict[str, str], int]:
     """{key: (template, context)} -> ({key: HTML}, how many came from the cache): the cached
     blocks in one cache read, the others rendered (and stored in one write when `store`). A block
-    must show nothing per viewer; its key holds the versions of everything it shows, so a stored
-    block is never stale."""
+    must show nothing per viewer; its key is made of everything it shows, so a stored block is
+    never stale."""
     from django.template.loader import get_template
     from django.utils.safestring import mark_safe
 
