@@ -171,3 +171,41 @@ def test_review_queue_diffs_come_from_the_cache_on_the_next_page():
         2,
     ]
     assert all("<ins" in diff for diff in shown)
+
+
+# --- Query counts of members' pages with the caches warm ----------------------------------------
+
+
+def test_signed_in_question_page_costs_the_same_with_its_blocks_cached(
+    world, django_assert_num_queries
+):
+    client = Client()
+    client.force_login(UserFactory())
+    path = f"/en/questions/{world['question'].pk}/"
+    client.get(path)  # related questions ranked and cached, blocks stored
+    # session, user, moderator check, question + author + tags, answers + authors, the viewer's
+    # votes, comments, unread count, follow/bookmark state, pending suggested edits (no related
+    # question here; tests/kb/test_pages.py counts one more for theirs): the blocks cost no
+    # query (one cache read for the page)
+    with django_assert_num_queries(10):
+        assert client.get(path)[BLOCKS] == "4/4"
+    for _ in range(10):
+        answer_make(question=world["question"])
+    member_page(UserFactory(), world)  # another member's page stores the new answers' blocks
+    with django_assert_num_queries(10):
+        assert client.get(path)[BLOCKS] == "24/24"
+
+
+def test_signed_in_user_page_query_count(world, django_assert_num_queries):
+    client = Client()
+    client.force_login(UserFactory())
+    path = f"/en/users/{world['author'].username}/"
+    client.get(path)
+    # session, user, the member shown, moderator group (role badge), questions count + rows,
+    # answers count + rows, the ledger, the viewer's unread count
+    with django_assert_num_queries(10):
+        assert client.get(path).status_code == 200
+    for _ in range(20):
+        question_make(author=world["author"])
+    with django_assert_num_queries(10):
+        assert client.get(path).status_code == 200
