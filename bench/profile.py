@@ -3,7 +3,7 @@
 with their time, and optionally a cProfile of the Python side.
 
     .venv/bin/python -m bench.profile /questions/123/ [--repeat 50] [--queries]
-        [--cprofile [--sort tottime]]
+        [--cprofile [--sort tottime]] [--viewer member|moderator]
 """
 
 import argparse
@@ -51,6 +51,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cprofile", action="store_true", help="print the top functions")
     parser.add_argument("--queries", action="store_true", help="print each query of one request")
     parser.add_argument(
+        "--viewer",
+        choices=["", "member", "moderator"],
+        default="",
+        help="request signed in, as bench.run's member or moderator (a session in the bench DB)",
+    )
+    parser.add_argument(
         "--sort", default="cumulative", choices=["cumulative", "tottime"], help="cProfile order"
     )
     options = parser.parse_args(argv)
@@ -59,6 +65,18 @@ def main(argv: list[str] | None = None) -> int:
     from django.test import Client
 
     client = Client()
+    if options.viewer:
+        from django.contrib.auth import get_user_model
+
+        from kb.permissions import MODERATOR_GROUP
+
+        users = get_user_model().objects.filter(is_active=True, is_system=False)
+        moderators = users.filter(groups__name=MODERATOR_GROUP)
+        if options.viewer == "moderator":
+            client.force_login(moderators.order_by("pk").first())
+        else:
+            members = users.exclude(pk__in=moderators.values("pk"))
+            client.force_login(members.order_by("-reputation", "pk").first())
     for path in options.paths:
         response = client.get(path)  # warm: templates compiled, connection open
         if response.status_code != 200:

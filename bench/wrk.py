@@ -22,6 +22,44 @@ request = function()
 end
 """
 
+# Appended to every script: count the server's cache answers per response, X-Page-Cache (hit or
+# miss: the anonymous page cache and the API's) and X-Fragment-Cache ("blocks found/blocks": the
+# members' pages' answer blocks), summed over wrk's threads and printed when the run is done.
+COUNTERS = """
+local threads = {}
+function setup(thread)
+  table.insert(threads, thread)
+end
+page_hits, page_misses, fragment_hits, fragments = 0, 0, 0, 0
+function response(status, headers, body)
+  local page = headers["X-Page-Cache"] or headers["x-page-cache"]
+  if page == "hit" then
+    page_hits = page_hits + 1
+  elseif page == "miss" then
+    page_misses = page_misses + 1
+  end
+  local blocks = headers["X-Fragment-Cache"] or headers["x-fragment-cache"]
+  if blocks then
+    local found, total = string.match(blocks, "(%d+)/(%d+)")
+    if found then
+      fragment_hits = fragment_hits + tonumber(found)
+      fragments = fragments + tonumber(total)
+    end
+  end
+end
+function done(summary, latency, requests)
+  local totals = {0, 0, 0, 0}
+  for _, thread in ipairs(threads) do
+    totals[1] = totals[1] + thread:get("page_hits")
+    totals[2] = totals[2] + thread:get("page_misses")
+    totals[3] = totals[3] + thread:get("fragment_hits")
+    totals[4] = totals[4] + thread:get("fragments")
+  end
+  io.write(string.format("cache: page %d hits %d misses, fragments %d of %d\\n",
+    totals[1], totals[2], totals[3], totals[4]))
+end
+"""
+
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 _DURATION = r"([\d.]+)(us|ms|s|m|h)"
 
@@ -35,6 +73,19 @@ class Result:
     requests: int
     non_2xx_3xx: int
     socket_errors: int
+    page_hits: int = 0
+    page_misses: int = 0
+    fragment_hits: int = 0
+    fragments: int = 0
+
+    @property
+    def hit_rate(self) -> str:
+        """The cache's share of answers: pages (anonymous, API) or members' answer blocks."""
+        if self.page_hits + self.page_misses:
+            return f"{100 * self.page_hits / (self.page_hits + self.page_misses):.0f}% pages"
+        if self.fragments:
+            return f"{100 * self.fragment_hits / self.fragments:.0f}% blocks"
+        return "–"
 
 
 def executable() -> str | None:
@@ -73,17 +124,21 @@ def lua_script(
             f", [{_lua_string(name)}] = {_lua_string(value)}"
             for name, value in (headers or {}).items()
         )
-        return CONDITIONAL_TEMPLATE % (
-            ",\n".join("  " + _lua_string(path) for path in paths),
-            ",\n".join("  " + _lua_string(etag) for etag in etags),
-            extra,
+        return (
+            CONDITIONAL_TEMPLATE
+            % (
+                ",\n".join("  " + _lua_string(path) for path in paths),
+                ",\n".join("  " + _lua_string(etag) for etag in etags),
+                extra,
+            )
+            + COUNTERS
         )
     quoted = ",\n".join("  " + _lua_string(path) for path in paths)
     header_lines = "\n".join(
         f"wrk.headers[{_lua_string(name)}] = {_lua_string(value)}"
         for name, value in (headers or {}).items()
     )
-    return LUA_TEMPLATE % (quoted, header_lines)
+    return LUA_TEMPLATE % (quoted, header_lines) + COUNTERS
 
 
 def _milliseconds(text: str) -> float:
@@ -107,7 +162,15 @@ def parse(output: str) -> Result:
     sockets = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
     )
+    counted = re.search(
+        r"^cache: page (\d+) hits (\d+) misses, fragments (\d+) of (\d+)", output, re.M
+    )
+    counts = [int(n) for n in counted.groups()] if counted else [0, 0, 0, 0]
     return Result(
+        page_hits=counts[0],
+        page_misses=counts[1],
+        fragment_hits=counts[2],
+        fragments=counts[3],
         p50_ms=percentiles[50],
         p90_ms=percentiles[90],
         p99_ms=percentiles[99],

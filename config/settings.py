@@ -152,6 +152,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache: Redis when REDIS_URL is set, else local memory ---
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# The versions the page cache checks (kb/services/page_cache.py) must be the same in every web
+# process, or a write seen by one process would leave another serving an old page: Redis when
+# there is one; without it, runserver's one process (DEBUG=1) keeps them in its memory and
+# gunicorn's workers (DEBUG=0, `make serve`) share a directory under DATA_DIR.
+PAGE_VERSIONS_CACHE = "page_versions"
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -161,14 +166,32 @@ if REDIS_URL:
             "KEY_PREFIX": "mianjing",
         }
     }
+    PAGE_VERSIONS_CACHE = "default"
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 3000},  # pages and answer blocks of the busiest questions
+        },
+        PAGE_VERSIONS_CACHE: {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "page-versions",
+            "TIMEOUT": None,
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000},  # a few bytes each; never culled in practice
+        }
+        if DEBUG
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache" / "page-versions"),
+            "TIMEOUT": None,
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+        },
+    }
 
 # Anonymous read pages from the versioned cache (kb/views/page_cache.py, docs/page-cache.md): on
-# by default, in development as in production, so both serve the same. Its versions must be shared
-# by every web process: several processes (gunicorn, DEBUG=0) need Redis for it; runserver's one
-# process does not.
-PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE", bool(REDIS_URL) or DEBUG)
+# by default, under `make run` as under `make serve`, with or without Redis, so development sees
+# what production serves. PAGE_CACHE=0 turns it off.
+PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE", True)
 PAGE_CACHE_SECONDS = 24 * 3600  # an entry's life in the cache; versions, not time, keep it fresh
 PAGE_CACHE_SHARED_SECONDS = int(os.environ.get("PAGE_CACHE_SHARED_SECONDS", "10"))  # s-maxage
 

@@ -7,16 +7,20 @@ member's name and reputation wherever they are shown. It is served again only wh
 are unchanged, so it is never stale. Every write calls one function below (one line in the
 service); the versions move in the write's on_commit, once the change is visible to readers.
 
-Versions live in the shared cache (Redis in production), so every web process agrees. A version
-that is missing (never written, or evicted) starts at a random number, never at a value an old
-page may hold. `SEQUENCE` moves before any version does: a render that started before a write
-and read a version after it sees the sequence move and is not stored (kb/views/page_cache.py).
+Versions live in a cache every web process shares (settings.PAGE_VERSIONS_CACHE: Redis in
+production, a directory the workers share without it), so every process agrees. A version is a
+random number: a write sets a new one (no read-modify-write, so two writes at once cannot leave
+it where it was), and a version that is missing (never written, or evicted) starts at one, never
+at a value an old page may hold. `SEQUENCE` moves before any version does: a render that started
+before a write and read a version after it sees the sequence move and is not stored
+(kb/views/page_cache.py).
 """
 
 import secrets
 from collections.abc import Iterable
 
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import caches
 from django.db import transaction
 
 PREFIX = "pv:"
@@ -36,17 +40,14 @@ def _fresh() -> int:
     return secrets.randbits(48)
 
 
-def _incr(key: str) -> None:
-    try:
-        cache.incr(key)
-    except ValueError:  # missing: any fresh number differs from what a stored page holds
-        cache.add(key, _fresh(), None)
+def store():
+    return caches[settings.PAGE_VERSIONS_CACHE]
 
 
 def _bump_now(names: Iterable[str]) -> None:
-    _incr(SEQUENCE)  # first: see the module's note
-    for name in names:
-        _incr(PREFIX + name)
+    cache = store()
+    cache.set(SEQUENCE, _fresh(), None)  # first: see the module's note
+    cache.set_many({PREFIX + name: _fresh() for name in names}, None)
 
 
 def versions_bump(*names: str) -> None:
@@ -58,6 +59,7 @@ def versions_bump(*names: str) -> None:
 def versions_get(names: Iterable[str]) -> dict[str, int]:
     """The current version of each name, starting missing ones. One cache read when all exist."""
     names = list(names)
+    cache = store()
     found = cache.get_many([PREFIX + name for name in names])
     missing = [name for name in names if PREFIX + name not in found]
     for name in missing:
@@ -68,7 +70,7 @@ def versions_get(names: Iterable[str]) -> dict[str, int]:
 
 
 def sequence_get():
-    return cache.get(SEQUENCE)
+    return store().get(SEQUENCE)
 
 
 # --- What writes call: one line per write ---------------------------------------------------

@@ -90,26 +90,47 @@ def timestamp(when, css_class: str = "") -> str:
     )
 
 
+def keyset_param(param: str) -> str:
+    """The keyset parameter beside a page-number parameter: page -> after, x_page -> x_after."""
+    return "after" if param == "page" else param.removesuffix("_page") + "_after"
+
+
 @register.inclusion_tag("kb/includes/_pagination.html", takes_context=True)
 def pagination(context, page, param: str = "page") -> dict:
-    """Page links that keep the other query parameters (tab, q, sort): 1 … 4 5 [6] 7 8 … 20."""
-    query = context["request"].GET.copy()
+    """Page links that keep the other query parameters (tab, q, sort): 1 … 4 5 [6] 7 8 … 20,
+    and an "Older" link that pages by keyset (kb.views.html._page) from the last row shown. On a
+    keyset page, "Newest" leads back to page 1 and the numbers stay."""
+    after = keyset_param(param)
 
     def url(number: int) -> str:
+        query = context["request"].GET.copy()
+        query.pop(after, None)
         query[param] = number
         return f"?{query.urlencode()}"
 
+    def older(cursor: str) -> str:
+        query = context["request"].GET.copy()
+        query.pop(param, None)
+        query[after] = cursor
+        return f"?{query.urlencode()}"
+
+    keyset = getattr(page, "keyset", False)
+    cursor = getattr(page, "older_cursor", "")
     links = []
     for number in page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1):
         if number == page.paginator.ELLIPSIS:
             links.append({"ellipsis": True})
         else:
-            links.append({"number": number, "url": url(number), "current": number == page.number})
+            current = number == page.number and not keyset
+            links.append({"number": number, "url": url(number), "current": current})
     return {
         "page": page,
         "links": links,
         "previous_url": url(page.previous_page_number()) if page.has_previous() else "",
-        "next_url": url(page.next_page_number()) if page.has_next() else "",
+        "next_url": url(page.next_page_number()) if page.has_next() and not keyset else "",
+        "newest_url": url(1) if keyset else "",
+        "older_url": older(cursor) if cursor else "",
+        "has_other_pages": page.has_other_pages() or keyset,
     }
 
 

@@ -58,10 +58,17 @@ from kb.serializers import (
     TokenRequestSerializer,
     UserDetailSerializer,
 )
+from kb.services import page_cache as page_versions
 from kb.services.answers import answer_create
 from kb.services.comments import comment_create, comment_delete, comment_edit
 from kb.services.edits import EditConflict, post_edit, revision_rollback
 from kb.services.questions import question_create
+from kb.views.page_cache import (
+    AnonymousApiCacheMixin,
+    anonymous_api,
+    depend,
+    depend_on_users,
+)
 
 User = get_user_model()
 
@@ -134,8 +141,20 @@ def _question_detail_data(request, pk: int, include: set[str] = frozenset()) -> 
     for answer in answers:
         answer.question = question  # spare a query per answer
     data = QuestionDetailSerializer(question, context={"request": request, "answers": answers}).data
+    # What the response shows, for the versioned cache (a no-op unless it is being stored).
+    depend(request, page_versions.question_key(question.pk))
+    depend_on_users(
+        request,
+        {question.author_id}
+        | {answer.author_id for answer in answers}
+        | {answer.imported_from.actor_id for answer in answers if answer.imported_from_id},
+    )
     if "comments" in include:  # one query for the question's and every answer's comments
         grouped = comments_for_question_page(viewer=request.user, question=question)
+        depend_on_users(
+            request,
+            {c.author_id for group in grouped.values() for cs in group.values() for c in cs},
+        )
         context = {"question_id": question.pk}
         data["comments"] = CommentSerializer(
             grouped["question"].get(question.pk, []), many=True, context=context
@@ -222,7 +241,9 @@ def _thread_of(view, request, pk: int, **kwargs):
     return thread_validator(question_id=pk)
 
 
-class QuestionDetailApi(SparseFieldsMixin, APIView):
+class QuestionDetailApi(AnonymousApiCacheMixin, SparseFieldsMixin, APIView):
+    """Anonymous callers are served from the versioned cache (kb/views/page_cache.py)."""
+
     fields_serializer = QuestionDetailSerializer
 
     def fields_tree(self) -> dict:
@@ -231,6 +252,7 @@ class QuestionDetailApi(SparseFieldsMixin, APIView):
     @extend_schema(
         responses=QuestionDetailSerializer, parameters=[FIELDS_PARAMETER, INCLUDE_PARAMETER]
     )
+    @anonymous_api
     @conditional_api(_thread_of)
     def get(self, request, pk: int):
         return Response(_question_detail_data(request, pk, _includes(request)))

@@ -6,6 +6,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
@@ -26,6 +27,7 @@ from kb.permissions import (
 )
 from kb.privileges import PRIVILEGES
 from kb.selectors.comments import comments_for_question_page
+from kb.selectors.keyset import keyset_after, keyset_cursor
 from kb.selectors.questions import (
     QUESTION_TABS,
     answer_get,
@@ -47,8 +49,15 @@ from kb.selectors.votes import viewer_votes_attach
 from kb.services import page_cache as page_versions
 from kb.services.comments import comment_is_editable
 from kb.services.views import question_view_record, visitor_key
-from kb.templatetags.kb_pages import question_slug, question_url
-from kb.views.page_cache import anonymous_page, depend, depend_on_users
+from kb.templatetags.kb_pages import keyset_param, question_slug, question_url
+from kb.views.page_cache import (
+    FRAGMENT_HEADER,
+    anonymous_page,
+    depend,
+    depend_on_users,
+    fragment_key,
+    fragments_render,
+)
 from notifications.selectors import home_question_list
 
 QUESTIONS_PER_PAGE = 30
@@ -62,10 +71,27 @@ TAG_ORDERS = ("popular", "name")
 
 def _page(request: HttpRequest, items, *, per_page: int, param: str = "page") -> Page:
     """One page of `items`; a non-number gives the first page, a number past the end the last.
-    A queryset's page reads its joined columns for the shown rows only (`page_rows`)."""
-    page = Paginator(items, per_page).get_page(request.GET.get(param))
+    A queryset's page reads its joined columns for the shown rows only (`page_rows`). With
+    `?after=<cursor>` (`<name>_after` beside `<name>_page`) it is the page of rows older than the
+    cursor's row, found from that row through the list's index (kb/selectors/keyset.py): deep
+    pages cost what the first does. Either way the page knows its "older" cursor
+    (`older_cursor`) for the next keyset link, and the page numbers stay."""
+    paginator = Paginator(items, per_page)
+    cursor = request.GET.get(keyset_param(param))
+    after = keyset_after(items, cursor) if cursor and isinstance(items, QuerySet) else None
+    if after is not None:
+        page = paginator.page(1) if paginator.count else paginator.get_page(1)
+        rows = list(after[: per_page + 1])
+        page.object_list, page.keyset = rows[:per_page], True
+        page.older_cursor = keyset_cursor(items, rows[per_page - 1]) if len(rows) > per_page else ""
+        return page
+    page = paginator.get_page(request.GET.get(param))
+    page.keyset = False
+    page.older_cursor = ""
     if isinstance(items, QuerySet) and page.paginator.count:
         page.object_list = page_rows(items, page.object_list)
+        if page.has_next() and page.object_list:
+            page.older_cursor = keyset_cursor(items, page.object_list[-1]) or ""
     return page
 
 
@@ -132,6 +158,54 @@ def question_detail(request: HttpRequest, pk: int, slug: str | None = None) -> H
     return response
 
 
+def _shown(post: Question | Answer) -> tuple:
+    """Everything a post's blocks show, as read for this page: the body, tags or source, edit
+    count, time, and the author's (and importer's) name and reputation."""
+    author = post.author
+    shown = (
+        type(post).__name__,
+        post.pk,
+        post.body_html,
+        post.revision_count,
+        post.created_at.isoformat(),
+        author.username,
+        author.shown_name,
+        author.reputation,
+    )
+    if isinstance(post, Question):
+        return (*shown, tuple(post.tag_names))
+    if post.imported_from_id:
+        source = post.imported_from
+        return (*shown, source.source_title, source.source_url, source.license,
+                source.created_at.isoformat(), source.actor.shown_name)  # fmt: skip
+    return shown
+
+
+def post_blocks_attach(request: HttpRequest, question: Question, answers: list[Answer]) -> str:
+    """Each post's viewer-independent blocks (`body_block`: the body with its tags or source;
+    `byline_block`: the edit count and the author card) from the fragment cache, in one cache
+    read for the page. A block's key is a digest of everything it shows, as read for this page
+    (`_shown`), the language and the time zone: the same rows always give the same block, so a
+    block can never be stale, whatever wrote the rows, and votes or view counts (shown outside
+    the blocks) leave the blocks cached. What is per viewer (votes, edit links, moderation tools,
+    comment controls) stays outside, decided by the rulebook on every request. Returns
+    "found/blocks" for the X-Fragment-Cache header."""
+    posts = [question, *answers]
+    zone = timezone.get_current_timezone_name()
+    blocks = {}
+    for post in posts:
+        shown = (zone, *_shown(post))
+        context = {"post": post, "is_question": isinstance(post, Question)}
+        post.body_key = fragment_key("post-body", *shown)
+        post.byline_key = fragment_key("post-byline", *shown)
+        blocks[post.body_key] = ("kb/includes/_post_body.html", context)
+        blocks[post.byline_key] = ("kb/includes/_post_byline.html", context)
+    html, found = fragments_render(blocks, store=True)
+    for post in posts:
+        post.body_block, post.byline_block = html[post.body_key], html[post.byline_key]
+    return f"{found}/{len(blocks)}"
+
+
 def _comment_key(post: Question | Answer) -> str:
     return f"{'question' if isinstance(post, Question) else 'answer'}-{post.pk}"
 
@@ -171,6 +245,7 @@ def question_page(
             post.comment_form = (
                 failed_comment[1] if key == failed_key else CommentForm(auto_id=f"id_{key}_%s")
             )
+    blocks_found = post_blocks_attach(request, question, answers)
     may_answer = can_answer(viewer, question)
     duplicate_of = duplicate_target(viewer=viewer, question=question)
     related_questions = related_question_list(viewer=viewer, question=question)
@@ -183,7 +258,7 @@ def question_page(
         | {answer.author_id for answer in answers}
         | {c.author_id for group in comments.values() for cs in group.values() for c in cs},
     )
-    return render(
+    response = render(
         request,
         "kb/question_detail.html",
         {
@@ -206,6 +281,8 @@ def question_page(
             "answer_preview": answer_preview,
         },
     )
+    response[FRAGMENT_HEADER] = blocks_found
+    return response
 
 
 def _revisions_with_html(revisions: QuerySet) -> list:

@@ -5,9 +5,11 @@ the reason in a message and a 400 or 403 status."""
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
@@ -38,6 +40,7 @@ from kb.services.comments import comment_delete
 from kb.services.flags import CORRECTION_REASONS
 from kb.services.moderation import ACTIONS
 from kb.templatetags.kb_pages import question_url
+from kb.views.page_cache import fragment_key
 
 User = get_user_model()
 UNVERIFIED_SHOWN = 50  # imported answers waiting for a check, shown under the flagged posts
@@ -360,20 +363,37 @@ def comment_flag(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _with_diffs(revisions) -> list[Revision]:
+    """Each suggestion with its diffs against its base. A revision's content never changes once
+    written (every change is a new revision), so the diffs of (revision, base) are cached for
+    good, all of a page's in one cache read (kb.views.page_cache.fragment_key: per language)."""
+    revisions = list(revisions)
+    keys = {
+        revision.pk: fragment_key("review-diff", revision.pk, revision.base_revision_id)
+        for revision in revisions
+    }
+    found = cache.get_many(list(keys.values())) if keys else {}
+    computed = {}
     for revision in revisions:
         base = revision.base_revision
         revision.post = revision.question or revision.answer
-        revision.body_diff_html = inline_diff_html(base.body if base else "", revision.body)
+        key = keys[revision.pk]
+        if key not in found:
+            body = inline_diff_html(base.body if base else "", revision.body)
+            title = ""
+            if revision.question_id and base is not None and base.title != revision.title:
+                title = inline_diff_html(base.title, revision.title)
+            computed[key] = (body, title)
+        revision.body_diff_html, title_diff_html = found.get(key) or computed[key]
         if revision.question_id and base is not None:
-            revision.title_diff_html = (
-                inline_diff_html(base.title, revision.title) if base.title != revision.title else ""
-            )
+            revision.title_diff_html = title_diff_html
             revision.tag_changes = tags_diff(list(base.tags), list(revision.tags))
             revision.interview_changes = [
                 change for change in interview_diff(base, revision) if change.changed
             ]
         revision.approvals = sum(1 for v in revision.review_votes.all() if v.decision == "approve")
         revision.rejections = sum(1 for v in revision.review_votes.all() if v.decision == "reject")
+    if computed:
+        cache.set_many(computed, settings.PAGE_CACHE_SECONDS)
     return revisions
 
 

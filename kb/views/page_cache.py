@@ -19,10 +19,16 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
-from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.cache import (
+    get_conditional_response,
+    patch_cache_control,
+    patch_vary_headers,
+)
+from django.utils.http import parse_http_date
 from django.utils.translation import get_language
 
 from config.db_router import primary_reads
+from kb.conditional import VARY as CONDITIONAL_VARY
 from kb.services import page_cache as versions
 
 KEY_PREFIX = "page:"
@@ -124,3 +130,123 @@ def anonymous_page(
         return wrapper
 
     return decorate(view) if view is not None else decorate
+
+
+# --- The API: anonymous JSON from the same versioned cache -----------------------------------
+
+API_KEY_PREFIX = "api:"
+
+
+def _api_key(request) -> str | None:
+    """The cache key of an anonymous JSON GET to a DRF view (after DRF's authentication and
+    content negotiation), or None when the response is not shared: a signed-in caller (token or
+    session), the browsable API, the cache turned off."""
+    if (
+        not settings.PAGE_CACHE_ENABLED
+        or request.method not in ("GET", "HEAD")
+        or request.user.is_authenticated
+        or getattr(request.accepted_renderer, "format", "") != "json"
+    ):
+        return None
+    raw = f"{get_language()}|{request.get_full_path()}|{request.accepted_media_type}"
+    return API_KEY_PREFIX + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def anonymous_api(get: Callable) -> Callable:
+    """For the get(self, request, **kwargs) of an APIView with AnonymousApiCacheMixin, outside
+    kb.conditional.conditional_api: an anonymous caller is answered from the versioned cache (the
+    bytes, ETag and Last-Modified stored by the render), a 304 when If-None-Match or
+    If-Modified-Since still holds, without reading the database. The key is the language, the
+    path with its query (so ?fields= and ?include= are stored apart) and the media type."""
+
+    @wraps(get)
+    def wrapper(self, request, *args, **kwargs):
+        key = _api_key(request)
+        if key is None:
+            return get(self, request, *args, **kwargs)
+        entry = cache.get(key)
+        if entry is not None and versions.versions_get(entry["deps"]) == entry["deps"]:
+            response = get_conditional_response(
+                request, etag=entry["etag"], last_modified=entry["last_modified"]
+            )
+            if response is None:
+                response = HttpResponse(entry["content"], content_type=entry["content_type"])
+            for header, value in entry["headers"].items():
+                response[header] = value
+            patch_vary_headers(response, CONDITIONAL_VARY)
+            response[HIT_HEADER] = "hit"
+            return response
+        request.page_cache_entry = (key, versions.sequence_get())
+        request.page_dependencies = set()
+        with primary_reads("page cache"):  # stored under current versions: see anonymous_page
+            return get(self, request, *args, **kwargs)
+
+    return wrapper
+
+
+class AnonymousApiCacheMixin:
+    """Stores what `anonymous_api` missed: the rendered 200, once DRF has chosen its renderer
+    and applied ?fields= (so this mixin comes first among the bases)."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        pending = getattr(request, "page_cache_entry", None)
+        if pending is None or response.status_code != 200 or not hasattr(response, "render"):
+            return response
+        key, sequence = pending
+        response.render()
+        current = versions.versions_get(request.page_dependencies)
+        if versions.sequence_get() == sequence:  # no write committed while rendering
+            last_modified = response.get("Last-Modified")
+            cache.set(
+                key,
+                {
+                    "deps": current,
+                    "content": response.content,
+                    "content_type": response["Content-Type"],
+                    "etag": response.get("ETag"),
+                    "last_modified": int(parse_http_date(last_modified)) if last_modified else None,
+                    "headers": {
+                        h: response[h] for h in ("ETag", "Last-Modified", "Allow") if h in response
+                    },
+                },
+                settings.PAGE_CACHE_SECONDS,
+            )
+        response[HIT_HEADER] = "miss"
+        return response
+
+
+# --- Fragments: the viewer-independent blocks of members' pages ------------------------------
+
+FRAGMENT_PREFIX = "frag:"
+
+
+def fragment_key(name: str, *parts) -> str:
+    """The key of a block of HTML that is the same for every viewer: its name, what it shows
+    (immutable ids, or the shown values themselves) and the language."""
+    raw = "\x1f".join([get_language() or "", name, *map(str, parts)])
+    return FRAGMENT_PREFIX + hashlib.sha256(raw.encode()).hexdigest()
+
+
+FRAGMENT_HEADER = "X-Fragment-Cache"  # "found/blocks" on the page (the bench counts them)
+
+
+def fragments_render(
+    blocks: dict[str, tuple[str, dict]], *, store: bool
+) -> tuple[dict[str, str], int]:
+    """{key: (template, context)} -> ({key: HTML}, how many came from the cache): the cached
+    blocks in one cache read, the others rendered (and stored in one write when `store`). A block
+    must show nothing per viewer; its key is made of everything it shows, so a stored block is
+    never stale."""
+    from django.template.loader import get_template
+    from django.utils.safestring import mark_safe
+
+    found = cache.get_many(list(blocks)) if blocks else {}
+    rendered = {}
+    for key, (template_name, context) in blocks.items():
+        if key not in found:
+            rendered[key] = get_template(template_name).render(context)
+    if rendered and store:
+        cache.set_many(rendered, settings.PAGE_CACHE_SECONDS)
+    html = {key: mark_safe(found[key] if key in found else rendered[key]) for key in blocks}  # noqa: S308
+    return html, len(found)

@@ -121,6 +121,7 @@ def test_question_detail_orders_answers_accepted_first_then_score(api_client):
     assert "<math" in body["answers"][1]["body_html"]
 
 
+@pytest.mark.usefixtures("page_cache_off")  # the render itself; hits: test_api_cache.py
 def test_question_detail_query_count_is_fixed(api_client, django_assert_num_queries):
     question = question_make(tags=["llm"])
     answer_make(question=question)

@@ -16,7 +16,9 @@ from kb.services.tags import tag_upsert
 from kb.templatetags.kb_pages import question_url
 from tests.factories import UserFactory, answer_make, question_make
 
-pytestmark = pytest.mark.django_db
+# The validators themselves (writes here skip on_commit, which moves the page cache's versions);
+# the cached API detail keeps its ETag and 304 too: tests/kb/test_api_cache.py.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache_off")]
 
 
 @pytest.fixture(autouse=True)
