@@ -1,7 +1,7 @@
 """`make bench`, search part: index build time, index size and search latency at 100,000 posts.
 
     .venv/bin/python -m bench.search [--questions 25000 | --posts 100000] [--queries 200]
-        [--regenerate]
+        [--copies 1] [--regenerate]
 
 bench.generate fills its own database, `mianjing_search_bench` (created UTF-8 with a C.UTF-8 ctype
 on the DATABASE_URL server, or on the embedded one), with realistic mixed Chinese/English posts:
@@ -12,6 +12,12 @@ measures the search tables and indexes, and runs each query through the real sel
 (kb.selectors.search.search: parsing, tag lookup, ranking, fallbacks, hydration, snippets) in
 one process, after one warm-up pass. Latency is also shown by how many posts match the query's
 words (all of them, before any fallback). The report goes to stdout and bench/results/search.md.
+
+--copies N generates 1/N of the questions and repeats those questions, their answers and tags N
+times under new ids (SQL, seconds): bench.generate writes about 20 questions a second on a busy
+2-core machine, too slow for 1,000,000 posts, while the corpus is drawn from a few dozen sentence
+templates anyway, so N copies change the posting lists' shape little. The index is still built
+from every post, copies included; the report says how many were generated.
 """
 
 import argparse
@@ -83,6 +89,7 @@ def _dataset_description(options) -> dict:
 
     return {
         "questions": options.questions,
+        "copies": options.copies,
         "seed": DEFAULT_SEED,
         "generator_version": GENERATOR_VERSION,
     }
@@ -94,11 +101,12 @@ def _generate(options) -> None:
     from bench.generate import Plan, generate
 
     started = time.monotonic()
-    _say(f"Generating {options.questions:,} questions with {options.processes} process(es).")
+    generated = options.questions // options.copies
+    _say(f"Generating {generated:,} questions with {options.processes} process(es).")
 
     def progress(counts: dict[str, int]) -> None:
         print(
-            f"\r  {counts['questions']:,}/{options.questions:,} questions "
+            f"\r  {counts['questions']:,}/{generated:,} questions "
             f"({time.monotonic() - started:.0f} s)",
             end="",
             file=sys.stderr,
@@ -107,13 +115,62 @@ def _generate(options) -> None:
 
     # No search index here: build_index rebuilds it from scratch (and times it) on every run.
     counts = generate(
-        Plan(questions=options.questions),
+        Plan(questions=generated),
         processes=options.processes,
         progress=progress,
         search_index=False,
     )
     connections.close_all()
     _say(f"\n  done in {time.monotonic() - started:.0f} s: {counts}")
+    if options.copies > 1:
+        started = time.monotonic()
+        _copy_posts(options.copies)
+        _say(f"  copied {options.copies} times in {time.monotonic() - started:.0f} s")
+
+
+# Columns that hold ids of the copied tables: each copy shifts them by that table's offset.
+_COPIED = {
+    "kb_question": {"id": "kb_question", "accepted_answer_id": "kb_answer",
+                    "duplicate_of_id": "kb_question"},
+    "kb_answer": {"id": "kb_answer", "question_id": "kb_question"},
+    "kb_question_tags": {"id": "kb_question_tags", "question_id": "kb_question"},
+}  # fmt: skip
+
+
+def _copy_posts(copies: int) -> None:
+    """Repeat every question, answer and question-tag row `copies - 1` more times with ids
+    shifted past the previous copy; other rows (revisions, votes, comments) are not searched and
+    stay single. Triggers (the change feed) are off while copying: the rows are consistent."""
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        sizes = {}
+        for table in _COPIED:
+            # Table and column names come from _COPIED and the catalogue, numbers from max(id).
+            cursor.execute(f"SELECT coalesce(max(id), 0) FROM {table}")  # noqa: S608
+            sizes[table] = cursor.fetchone()[0]
+        for table, shifted in _COPIED.items():
+            cursor.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND table_name = %s "
+                "ORDER BY ordinal_position",
+                [table],
+            )
+            columns = [row[0] for row in cursor.fetchall()]
+            for copy in range(1, copies):
+                values = [
+                    f"{column} + {copy * sizes[shifted[column]]}" if column in shifted else column
+                    for column in columns
+                ]
+                cursor.execute(
+                    f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
+                    f"SELECT {', '.join(values)} FROM {table} WHERE id <= {sizes[table]}"
+                )
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) "  # noqa: S608
+                f"FROM {table}"
+            )
 
 
 def _vacuum_analyze() -> None:
@@ -341,7 +398,9 @@ def report(options, index: dict | None, sizes, rows, server_description: str) ->
         "",
         f"- **Date**: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- **Command**: `.venv/bin/python -m bench.search --questions {options.questions} "
-        f"--queries {options.queries}`",
+        f"--queries {options.queries}"
+        + (f" --copies {options.copies}" if options.copies > 1 else "")
+        + "`",
         f"- **CPU**: {os.cpu_count()} cores; PostgreSQL {postgres}, {server_description}",
     ]
     if index:
@@ -350,6 +409,11 @@ def report(options, index: dict | None, sizes, rows, server_description: str) ->
             f"{index['posts'] - options.questions:,} answers) segmented and written in "
             f"{index['seconds']:.0f} s ({index['posts'] / index['seconds']:,.0f} posts/s, "
             f"{options.processes} segmenting processes)"
+        )
+    if options.copies > 1:
+        lines.append(
+            f"- **Data set**: {options.questions // options.copies:,} generated questions with "
+            f"their answers and tags, each repeated {options.copies} times under new ids"
         )
     lines += ["", "| Search storage | Size |", "|---|--:|"]
     lines += [f"| {name} | {_mib(size)} |" for name, size in sizes]
@@ -413,6 +477,12 @@ def parse_arguments(argv=None):
         help="posts in all instead of --questions: --posts 1000000 is 250,000 questions",
     )
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument(
+        "--copies",
+        type=int,
+        default=1,
+        help="generate 1/COPIES of the questions and repeat them COPIES times (see above)",
+    )
     parser.add_argument("--regenerate", action="store_true", help="build the data set again")
     parser.add_argument(
         "--skip-index",
@@ -430,6 +500,8 @@ def parse_arguments(argv=None):
         if options.posts < POSTS_PER_QUESTION:
             parser.error(f"--posts must be at least {POSTS_PER_QUESTION}")
         options.questions = options.posts // POSTS_PER_QUESTION
+    if options.copies < 1 or options.questions % options.copies:
+        parser.error("--copies must be at least 1 and divide the number of questions")
     options.processes = options.processes or len(os.sched_getaffinity(0))
     return options
 
