@@ -56,6 +56,9 @@ def prepare_database(options) -> str:
     bench_url = database.with_database(admin_url, SEARCH_BENCH_DATABASE)
     os.environ["DATABASE_URL"] = bench_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # A batch job like manage.py's commands: no web statement_timeout (a COPY of a large data
+    # set's ledger or an index build on a busy machine runs longer than 5 s).
+    os.environ.setdefault("MIANJING_COMMAND", "1")
     import django
 
     django.setup()  # connects lazily: the database may not exist yet
