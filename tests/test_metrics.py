@@ -164,3 +164,12 @@ def test_several_processes_add_up_in_multiprocess_mode(tmp_path):
     assert value(samples, f"{DURATION}_count", **labels) == 2
     assert value(samples, "mianjing_page_cache_requests_total", result="hit") == 2
     assert len(list(tmp_path.iterdir())) >= 2  # the workers' files
+
+
+def test_measuring_a_request_adds_no_query(metrics_on, settings, django_assert_num_queries):
+    settings.REQUEST_LOG_JSON = True
+    question_make(tags=("llm",))
+    client = Client()
+    assert client.get("/en/tags/llm/")["X-Page-Cache"] == "miss"
+    with django_assert_num_queries(0):  # a page-cache hit, logged and measured
+        assert client.get("/en/tags/llm/")["X-Page-Cache"] == "hit"
