@@ -47,3 +47,45 @@ def test_copies_repeat_posts_with_their_own_answers_and_tags(db):
             assert (answer.question_id, answer.body) == (question_id + copy * TINY.questions, body)
     # the sequences moved past the copies: the next question made gets a fresh id
     assert question_make().pk == 3 * TINY.questions + 1
+
+
+def test_copy_index_needs_copies():
+    with pytest.raises(SystemExit):
+        bench_search.parse_arguments(["--questions", "8", "--copy-index"])
+
+
+def test_copied_search_rows_equal_a_fresh_segmentation(transactional_db):
+    """--copy-index leaves the index search_reindex would have built: every copied question and
+    answer has the vector a fresh segmentation gives."""
+    from django.db import connection
+
+    from kb.services.search_index import _documents, stale_question_ids
+
+    generate.generate(TINY, search_index=False)
+    bench_search._copy_posts(3)
+    options = bench_search.parse_arguments(
+        [
+            "--questions",
+            str(3 * TINY.questions),
+            "--copies",
+            "3",
+            "--copy-index",
+            "--processes",
+            "2",
+        ]
+    )
+    index = bench_search._index_by_copying(options, progress=lambda done, total: None)
+    assert index["segmented_posts"] == TINY.questions * 4
+    assert stale_question_ids() == []
+    fresh = _documents(range(TINY.questions + 1, 3 * TINY.questions + 1))
+    with connection.cursor() as cursor:
+        for table, key, rows in [
+            ("kb_questionsearch", "question_id", fresh.question_rows),
+            ("kb_answersearch", "answer_id", fresh.answer_rows),
+        ]:
+            for pk, vector, _guard in rows:
+                sql = f"SELECT vector = %s::tsvector FROM {table} WHERE {key} = %s"  # noqa: S608
+                cursor.execute(sql, [vector, pk])
+                assert cursor.fetchone() == (True,), (table, pk)
+        cursor.execute("SELECT count(*) FROM pg_indexes WHERE indexname LIKE '%%search_vector'")
+        assert cursor.fetchone() == (2,)  # the GIN indexes are back
