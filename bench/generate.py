@@ -590,11 +590,14 @@ def _copy(model: type[models.Model], rows: list[dict]) -> None:
             )
 
 
-def generate(plan: Plan, *, processes: int = 1, progress=None) -> dict[str, int]:
+def generate(
+    plan: Plan, *, processes: int = 1, progress=None, search_index: bool = True
+) -> dict[str, int]:
     """Write the data set into the (empty) database Django points at; returns row counts.
 
     With processes > 1, chunks are built by forked workers while this process loads them, and
-    the search index is built the same way."""
+    the search index is built the same way. search_index=False leaves the index to the caller
+    (bench.search builds and times its own)."""
     bounds = chunk_bounds(plan)
     pool = None
     if processes > 1 and len(bounds) > 1:
@@ -612,6 +615,8 @@ def generate(plan: Plan, *, processes: int = 1, progress=None) -> dict[str, int]
     if pool:
         pool.close()
         pool.join()
+    if not search_index:
+        return counts
     if progress:
         progress({**counts, "stage": "search index"})
     counts["search documents"] = search_reindex(processes=processes)

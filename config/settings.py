@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "config.read_your_writes.ReadYourWritesMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Request logs and metrics (REQUEST_LOG_JSON, METRICS_ENABLED); static files are not counted.
+    "config.observability.RequestObservabilityMiddleware",
     # After WhiteNoise (which serves static files precompressed): HTML and JSON, gzip with Django's
     # BREACH mitigation; secret-bearing pages opt out (config/compression.py).
     "config.compression.CompressionMiddleware",
@@ -341,6 +343,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^metrics$"]  # Prometheus scrapes each server over plain HTTP
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -353,7 +356,18 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # The JSON request lines (config/observability.py), one message each, through the console.
+    "loggers": {"mianjing.requests": {"level": "INFO"}},
 }
+
+# --- Operations: request logs and metrics (config/observability.py, config/metrics.py) ---
+# REQUEST_LOG_JSON=1: one JSON line per request on stderr (method, route, status, ms, queries,
+# page-cache hit). METRICS_ENABLED=1 serves /metrics (Prometheus text); METRICS_TOKEN, when set,
+# turns it on too and requires `Authorization: Bearer <token>`. Several gunicorn workers need
+# PROMETHEUS_MULTIPROC_DIR (read by prometheus-client itself; see gunicorn.conf.py).
+REQUEST_LOG_JSON = env_bool("REQUEST_LOG_JSON", False)
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ENABLED = env_bool("METRICS_ENABLED", bool(METRICS_TOKEN))
 
 # --- Product rules (named constants, overridable here) ---
 MIANJING = {

@@ -4,6 +4,7 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 
 from accounts.views import language_choose
+from config.metrics import metrics_view
 from kb.sitemaps import SITEMAPS
 from kb.views import seo
 
@@ -22,6 +23,7 @@ urlpatterns = [
         name="sitemap_index",
     ),
     path("sitemap-<section>.xml", seo.sitemap_section, name="sitemap_section"),
+    path("metrics", metrics_view, name="metrics"),
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
