@@ -1,6 +1,7 @@
 """`make bench`, search part: index build time, index size and search latency at 100,000 posts.
 
     .venv/bin/python -m bench.search [--questions 25000] [--queries 200] [--regenerate]
+    .venv/bin/python -m bench.search --skip-index --profile [--sort tottime]   # where time goes
 
 bench.generate fills its own database, `mianjing_search_bench` (created UTF-8 with a C.UTF-8 ctype
 on the DATABASE_URL server, or on the embedded one), with realistic mixed Chinese/English posts:
@@ -48,6 +49,9 @@ def prepare_database(options) -> str:
     bench_url = database.with_database(admin_url, SEARCH_BENCH_DATABASE)
     os.environ["DATABASE_URL"] = bench_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # Generating and indexing run long statements (a COPY of 300,000 rows): like manage.py's
+    # commands, the bench is not held to a web request's statement timeout.
+    os.environ.setdefault("MIANJING_COMMAND", "1")
     import django
 
     django.setup()  # connects lazily: the database may not exist yet
@@ -311,6 +315,54 @@ def run_queries(queries: list[tuple[str, str]]) -> list[dict]:
     return rows
 
 
+def profile_queries(queries: list[tuple[str, str]], sort: str) -> str:
+    """Where a search's time goes: SQL (each statement's time, grouped by its start) against
+    Python, and a cProfile of the Python side. Runs the queries after a warm-up pass."""
+    import cProfile
+    import io
+    import pstats
+    from collections import defaultdict
+
+    from django.contrib.auth.models import AnonymousUser
+    from django.db import connection
+
+    from kb.selectors.search import search
+
+    viewer = AnonymousUser()
+    for _kind, query in queries:
+        search(viewer=viewer, query=query)
+    statements: dict[str, list[float]] = defaultdict(list)
+
+    def log(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            statements[" ".join(sql.split())[:90]].append(time.perf_counter() - started)
+
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    with connection.execute_wrapper(log):
+        profiler.enable()
+        for _kind, query in queries:
+            search(viewer=viewer, query=query)
+        profiler.disable()
+    total = (time.perf_counter() - started) * 1000 / len(queries)
+    sql = sum(sum(times) for times in statements.values()) * 1000 / len(queries)
+    count = sum(len(times) for times in statements.values()) / len(queries)
+    lines = [
+        f"{len(queries)} queries: {total:.1f} ms a search (under cProfile), {count:.1f} SQL "
+        f"statements taking {sql:.1f} ms, {total - sql:.1f} ms in Python",
+        "",
+        "ms a search  calls  statement",
+    ]
+    for statement, times in sorted(statements.items(), key=lambda item: -sum(item[1])):
+        lines.append(f"{sum(times) * 1000 / len(queries):10.2f}  {len(times):5d}  {statement}")
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats(sort).print_stats(35)
+    return "\n".join(lines) + "\n\n" + out.getvalue()
+
+
 # --- the report ------------------------------------------------------------------------------
 
 
@@ -413,6 +465,12 @@ def parse_arguments(argv=None):
         default=None,
         help="processes that generate and segment posts (default: the CPUs)",
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="instead of timing: SQL statements and a cProfile of the queries (no report file)",
+    )
+    parser.add_argument("--sort", default="tottime", choices=["cumulative", "tottime"])
     options = parser.parse_args(argv)
     options.processes = options.processes or len(os.sched_getaffinity(0))
     return options
@@ -430,6 +488,9 @@ def main(argv=None) -> None:
     sizes = index_sizes()
     tag_names = list(Tag.objects.order_by("name").values_list("name", flat=True))
     queries = make_queries(options.queries, tag_names)
+    if options.profile:
+        print(profile_queries(queries, options.sort))
+        return
     _say(f"Running {len(queries)} queries (after a warm-up pass).")
     rows = run_queries(queries)
     text = report(options, index, sizes, rows, server_description)
