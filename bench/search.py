@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.search [--questions 25000 | --posts 100000] [--queries 200]
         [--copies 1] [--regenerate]
+    .venv/bin/python -m bench.search --skip-index --profile [--profile-sort cumulative]
 
 bench.generate fills its own database, `mianjing_search_bench` (created UTF-8 with a C.UTF-8 ctype
 on the DATABASE_URL server, or on the embedded one), with realistic mixed Chinese/English posts:
@@ -491,6 +492,54 @@ def run_queries(queries: list[tuple[str, str]], *, sort: str = "relevance") -> l
     return rows
 
 
+def profile_queries(queries: list[tuple[str, str]], sort: str) -> str:
+    """Where a search's time goes: SQL (each statement's time, grouped by its start) against
+    Python, and a cProfile of the Python side. Runs the queries after a warm-up pass."""
+    import cProfile
+    import io
+    import pstats
+    from collections import defaultdict
+
+    from django.contrib.auth.models import AnonymousUser
+    from django.db import connection
+
+    from kb.selectors.search import search
+
+    viewer = AnonymousUser()
+    for _kind, query in queries:
+        search(viewer=viewer, query=query)
+    statements: dict[str, list[float]] = defaultdict(list)
+
+    def log(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            statements[" ".join(sql.split())[:90]].append(time.perf_counter() - started)
+
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    with connection.execute_wrapper(log):
+        profiler.enable()
+        for _kind, query in queries:
+            search(viewer=viewer, query=query)
+        profiler.disable()
+    total = (time.perf_counter() - started) * 1000 / len(queries)
+    sql = sum(sum(times) for times in statements.values()) * 1000 / len(queries)
+    count = sum(len(times) for times in statements.values()) / len(queries)
+    lines = [
+        f"{len(queries)} queries: {total:.1f} ms a search (under cProfile), {count:.1f} SQL "
+        f"statements taking {sql:.1f} ms, {total - sql:.1f} ms in Python",
+        "",
+        "ms a search  calls  statement",
+    ]
+    for statement, times in sorted(statements.items(), key=lambda item: -sum(item[1])):
+        lines.append(f"{sum(times) * 1000 / len(queries):10.2f}  {len(times):5d}  {statement}")
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats(sort).print_stats(35)
+    return "\n".join(lines) + "\n\n" + out.getvalue()
+
+
 # --- the report ------------------------------------------------------------------------------
 
 
@@ -640,6 +689,12 @@ def parse_arguments(argv=None):
         default=None,
         help="processes that generate and segment posts (default: the CPUs)",
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="instead of timing: SQL statements and a cProfile of the queries (no report file)",
+    )
+    parser.add_argument("--profile-sort", default="tottime", choices=["cumulative", "tottime"])
     options = parser.parse_args(argv)
     if options.posts is not None:
         if options.posts < POSTS_PER_QUESTION:
@@ -665,6 +720,9 @@ def main(argv=None) -> None:
     sizes = index_sizes()
     tag_names = list(Tag.objects.order_by("name").values_list("name", flat=True))
     queries = make_queries(options.queries, tag_names)
+    if options.profile:
+        print(profile_queries(queries, options.profile_sort))
+        return
     _say(f"Running {len(queries)} queries (after a warm-up pass).")
     rows = run_queries(queries, sort=options.sort)
     text = report(options, index, sizes, rows, server_description)

@@ -132,8 +132,21 @@ def _converter() -> opencc.OpenCC:
 def normalize(text: str) -> str:
     """Full-width to half-width and other compatibility forms (NFKC), traditional to simplified
     Chinese, lower case. Applied to documents and queries alike."""
+    if len(text) <= _NORMALIZED_WORD_LENGTH:
+        return _normalize_word(text)
+    return _normalize(text)
+
+
+_NORMALIZED_WORD_LENGTH = 64  # query words, runs of them, tag and concept names: remembered
+
+
+def _normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).translate(_FOLDS)
     return _converter().convert(text).lower()
+
+
+# A query's words are normalised several times over (concept runs, tokens, tag names).
+_normalize_word = functools.lru_cache(maxsize=50_000)(_normalize)
 
 
 @functools.cache
@@ -881,16 +894,16 @@ def _token_group(token: str, *, corrections: dict[str, str]) -> TermGroup:
 
 
 def group_matcher(group: TermGroup):
-    """A test of whether a title (raw text) holds the group: one of its alternatives (tag
-    alternatives aside) with all its lexemes, English ones as whole words."""
+    """A test of whether a title (folded with fold()) holds the group: one of its alternatives
+    (tag alternatives aside) with all its lexemes, English ones as whole words."""
     alternatives = [alt.lexemes for alt in group.alternatives if not alt.in_title]
 
-    def matches(title: str) -> bool:
-        folded = fold(title)
+    def matches(folded: str) -> bool:
         return any(
-            all(_find_all(folded, (lexeme,), first_only=True) for lexeme in lexemes)
+            all(lexeme in folded and _find_all(folded, (lexeme,), first_only=True)
+                for lexeme in lexemes)
             for lexemes in alternatives
-        )
+        )  # fmt: skip
 
     return matches
 
@@ -1105,25 +1118,38 @@ def escape(text: str) -> str:
     return html.escape(text, quote=True)
 
 
+# The runs of text rjieba segments one at a time (jieba's re_han: CJK, ASCII letters and digits,
+# +#&._%-); everything else (spaces, punctuation, $) is a token of its own. A word never spans two
+# runs, so only the runs that can hold a term need segmenting.
+_SEGMENT_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaffa-zA-Z0-9+#&._%\-]+")
+
+
 def _word_spans(raw: str, terms: set[str], start: int, end: int) -> list[tuple[int, int, str]]:
     """The whole words of raw[start:end] that hold a term: the text is segmented (folded, so the
     offsets stay) and a word is marked when the term is one of its lexemes, so 注意 is never
     marked inside 注意力, and "embeddings" is marked whole for embedding. Formulas ($…$) are
-    left alone."""
+    left alone.
+
+    A lexeme of a word is part of the word or of the word without its separators (q-former:
+    qformer), so only the runs that hold a term that way are segmented."""
     folded = fold(raw[start:end])
     spans = []
-    position = start
-    in_math = False
-    for token in segment(folded):
-        token_end = position + len(token)
-        if token.count("$") % 2:
-            in_math = not in_math
-        elif not in_math and token.strip():
-            lexemes = token_lexemes(token.strip())
+    for run in _SEGMENT_RUN.finditer(folded):
+        text = run.group()
+        joined = _LATIN_SEPARATORS.sub("", text) if ("-" in text or "_" in text or "." in text) \
+            else text  # fmt: skip
+        if not any(term in text or term in joined for term in terms):
+            continue
+        if folded.count("$", 0, run.start()) % 2:
+            continue  # inside a formula
+        position = start + run.start()
+        for token in segment(text):
+            token_end = position + len(token)
+            lexemes = token_lexemes(token)
             hit = next((lexeme for lexeme in lexemes if lexeme in terms), None)
             if hit:
                 spans.append((position, token_end, hit))
-        position = token_end
+            position = token_end
     return spans
 
 
