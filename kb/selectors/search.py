@@ -32,10 +32,10 @@ from django.utils.encoding import escape_uri_path
 from django.utils.safestring import SafeString
 
 from kb import search as text
+from kb.addresses import question_slug
 from kb.models import Answer, AnswerSearch, Question, QuestionSearch, Tag, TagAlias
 from kb.search import SEARCH_VERSION, ParsedQuery, QueryPlan
 from kb.selectors.questions import tag_names
-from kb.templatetags.kb_pages import question_slug
 
 SORTS = ("relevance", "newest", "score")
 PAGE_SIZE = 30

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_safe
 from kb import markdown, seo
 from kb.conditional import apply_validators, not_modified_or_none
 from kb.forms import AnswerForm, CommentForm, RollbackForm
-from kb.models import Answer, Question, Revision, Tag
+from kb.models import Answer, Question, Revision
 from kb.permissions import (
     can_answer,
     can_comment,
@@ -26,7 +26,6 @@ from kb.privileges import PRIVILEGES
 from kb.selectors.comments import comments_for_question_page
 from kb.selectors.questions import (
     QUESTION_TABS,
-    answer_get,
     answer_list,
     answer_list_by_author,
     duplicate_target,
@@ -37,7 +36,7 @@ from kb.selectors.questions import (
 )
 from kb.selectors.revisions import revision_list
 from kb.selectors.search import RELATED_CACHE_SECONDS, related_question_list
-from kb.selectors.tags import tag_concept, tag_get
+from kb.selectors.tags import tag_concept
 from kb.selectors.tags import tag_list as tag_list_select
 from kb.selectors.users import user_directory
 from kb.selectors.validators import thread_validator
@@ -46,6 +45,7 @@ from kb.services import page_cache as page_versions
 from kb.services.comments import comment_is_editable
 from kb.services.views import question_view_record, visitor_key
 from kb.templatetags.kb_pages import question_slug, question_url
+from kb.views.access import answer_or_404, question_or_404, tag_or_404
 from kb.views.page_cache import anonymous_page, depend, depend_on_users
 from notifications.selectors import home_question_list
 
@@ -89,13 +89,6 @@ def home(request: HttpRequest) -> HttpResponse:
         "kb/question_list.html",
         {"page": page, "tab": tab, "tabs": tabs},
     )
-
-
-def _question_or_404(request: HttpRequest, pk: int) -> Question:
-    try:
-        return question_get(viewer=request.user, pk=pk)
-    except Question.DoesNotExist as error:
-        raise Http404 from error
 
 
 def _count_view(request: HttpRequest, pk: str, slug: str | None = None) -> None:
@@ -249,16 +242,13 @@ def _history_page(
 
 @require_safe
 def question_history(request: HttpRequest, pk: int) -> HttpResponse:
-    question = _question_or_404(request, pk)
+    question = question_or_404(request, pk)
     return _history_page(request, question, question)
 
 
 @require_safe
 def answer_history(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        answer = answer_get(viewer=request.user, pk=pk)
-    except Answer.DoesNotExist as error:
-        raise Http404 from error
+    answer = answer_or_404(request, pk)
     return _history_page(request, answer, answer.question)
 
 
@@ -276,10 +266,7 @@ def tag_list(request: HttpRequest) -> HttpResponse:
 @require_safe
 @anonymous_page
 def tag_detail(request: HttpRequest, name: str) -> HttpResponse:
-    try:
-        tag = tag_get(name=name)
-    except Tag.DoesNotExist as error:
-        raise Http404 from error
+    tag = tag_or_404(name)
     if tag.name != name:  # an alias or another spelling: send readers to the tag's own page
         return redirect(tag, permanent=True)
     tab = _tab(request)
