@@ -566,13 +566,6 @@ def _reranked_ids(
     return [row[0] for row in sorted(rows_found, key=key, reverse=True)]
 
 
-def _ranked_ids(model, rows: QuerySet, **options) -> list[int]:
-    sql, params = _ranked(model, rows, **options)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [pk for (pk,) in cursor.fetchall()]
-
-
 def _ranked_summaries(rows: QuerySet, **options) -> list[Question]:
     """Ranked questions with the SUMMARY_FIELDS only (similar and related lists)."""
     sql, params = _ranked(Question, rows, columns=SUMMARY_COLUMNS, **options)

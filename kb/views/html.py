@@ -2,7 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -53,8 +53,6 @@ QUESTIONS_PER_PAGE = 30
 USERS_PER_PAGE = 36
 TAGS_PER_PAGE = 60
 USER_POSTS_PER_PAGE = 15
-SEARCH_QUERY_MAX_LENGTH = 200
-SEARCH_MAX_TERMS = 8
 TAG_ORDERS = ("popular", "name")
 
 
@@ -333,22 +331,3 @@ def user_detail(request: HttpRequest, username: str) -> HttpResponse:
             ),
         },
     )
-
-
-def search_terms(text: str) -> list[str]:
-    """Whitespace-separated terms of a search box, bounded in length and number."""
-    return text[:SEARCH_QUERY_MAX_LENGTH].split()[:SEARCH_MAX_TERMS]
-
-
-@require_safe
-def search(request: HttpRequest) -> HttpResponse:
-    """Every term must occur in the title or body. (Real Chinese search replaces this.)"""
-    query = request.GET.get("q", "").strip()
-    terms = search_terms(query)
-    page = None
-    if terms:
-        questions = question_list(viewer=request.user, tab="newest")
-        for term in terms:
-            questions = questions.filter(Q(title__icontains=term) | Q(body__icontains=term))
-        page = _page(request, questions, per_page=QUESTIONS_PER_PAGE)
-    return render(request, "kb/search.html", {"query": query, "page": page})
