@@ -436,3 +436,29 @@ def test_who_may_answer(settings):
     question.locked_until = timezone.now() + timedelta(days=1)
     assert not permissions.can_answer(member(5000), question)
     assert not permissions.can_answer(roles()["suspended"], question_make())
+
+
+def test_a_vote_and_a_post_last_changed_at_the_same_instant_is_locked_in(settings):
+    """Only an edit *after* the vote reopens it: the same instant is not after."""
+    settings.MIANJING = {**settings.MIANJING, "VOTE_CHANGE_WINDOW_SECONDS": 300}
+    voter = member(200)
+    post = question_make()
+    vote_cast(actor=voter, post=post, value=1)
+    instant = timezone.now() - timedelta(hours=1)
+    Question.objects.filter(pk=post.pk).update(updated_at=instant)
+    voter.votes.update(updated_at=instant)
+    with pytest.raises(VoteLocked):
+        vote_cast(actor=voter, post=post, value=-1)
+
+
+@pytest.mark.parametrize(("seconds", "minutes"), [(30, "1"), (90, "2"), (600, "10")])
+def test_the_locked_in_message_names_the_window_in_whole_minutes(settings, seconds, minutes):
+    settings.MIANJING = {**settings.MIANJING, "VOTE_CHANGE_WINDOW_SECONDS": seconds}
+    voter = member(200)
+    post = question_make()
+    vote_cast(actor=voter, post=post, value=1)
+    Question.objects.filter(pk=post.pk).update(updated_at=timezone.now() - timedelta(hours=2))
+    voter.votes.update(updated_at=timezone.now() - timedelta(hours=1))
+    with pytest.raises(VoteLocked) as locked_in:
+        vote_cast(actor=voter, post=post, value=-1)
+    assert f" {minutes} " in str(locked_in.value)
