@@ -340,7 +340,7 @@ def run_module(name: str, settings: dict, *, only: set[int] | None, report: dict
         if outcome in ("survived", "not covered"):
             survivors.append({"number": mutant.number, "line": mutant.line, "key": mutant.key,
                               "outcome": outcome})  # fmt: skip
-            print(f"  survived #{mutant.number} line {mutant.line}: {mutant.key}", flush=True)
+        print(f"  {outcome} #{mutant.number} line {mutant.line}: {mutant.key}", flush=True)
     scored = sum(results[k] for k in ("killed", "timeout", "survived", "not covered"))
     killed = results["killed"] + results["timeout"]
     score = 100.0 * killed / scored if scored else 100.0

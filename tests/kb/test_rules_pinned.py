@@ -462,3 +462,16 @@ def test_the_locked_in_message_names_the_window_in_whole_minutes(settings, secon
     with pytest.raises(VoteLocked) as locked_in:
         vote_cast(actor=voter, post=post, value=-1)
     assert f" {minutes} " in str(locked_in.value)
+
+
+def test_casting_the_same_vote_again_changes_nothing_and_says_so():
+    voter = member(200)
+    post = question_make()
+    first = vote_cast(actor=voter, post=post, value=1)
+    again = vote_cast(actor=voter, post=post, value=1)
+    assert (first.changed, first.score, first.value) == (True, 1, 1)
+    assert (again.changed, again.score, again.value) == (False, 1, 1)
+    assert voter.votes.count() == 1
+    retracted = vote_retract(actor=voter, post=post)
+    assert (retracted.changed, retracted.score, retracted.value) == (True, 0, None)
+    assert vote_retract(actor=voter, post=post).changed is False
