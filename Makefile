@@ -6,7 +6,7 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test serve bench loadtest lint format check messages setup db clean-data audit
+.PHONY: run test serve bench loadtest lint format check messages setup db clean-data audit mutate
 
 A11Y := tools/a11y
 
@@ -75,6 +75,12 @@ messages: setup
 # (gunicorn + whitenoise, DEBUG=0) on a spare port; prints the four scores per page.
 audit: db
 	$(PY) -m tools.audit $(AUDIT_ARGS)
+
+# Mutation testing of the rulebook and the vote, reputation and moderation services
+# (tools/mutate.py, tools/mutate.toml; docs/mutation.md). CPU-heavy: niced, one module at a time.
+# MUTATE_ARGS narrows it, e.g. MUTATE_ARGS=kb/services/votes.py.
+mutate: setup
+	nice -n 19 $(PY) -m tools.mutate $(MUTATE_ARGS)
 
 clean-data:
 	rm -rf .data

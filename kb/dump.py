@@ -5,8 +5,8 @@ One module serves three callers: `manage.py export_kb` (full dump, for backups a
 public dump for dataset builders). `public=True` is the only switch between the two exports.
 
 Line 1 is a header; then one record per line, the record types in RECORD_TYPES order, each type
-sorted by id. Keys are sorted and timestamps are UTC, so export -> import -> export gives the same
-bytes (apart from the header's `exported_at`).
+sorted by id (notification_settings by user_id, its key). Keys are sorted and timestamps are UTC,
+so export -> import -> export gives the same bytes (apart from the header's `exported_at`).
 """
 
 import json
@@ -28,17 +28,27 @@ from accounts.models import ReputationEvent, User
 from kb.models import (
     Answer,
     ArticleImport,
+    CloseVote,
     Comment,
     CommentRevision,
     Flag,
     ModerationAction,
     Question,
+    ReviewVote,
     Revision,
     Tag,
     TagAlias,
     Vote,
 )
 from kb.selectors.questions import tag_names
+from notifications.models import (
+    Bookmark,
+    Notification,
+    NotificationSettings,
+    QuestionFollow,
+    TagPreference,
+)
+from practice.models import PracticeCard, PracticeReview
 
 FORMAT = "mianjing-dump"
 VERSION = 1
@@ -88,13 +98,13 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         fields=_words(
             "id username email first_name last_name display_name bio preferred_language "
             "reputation is_system is_active is_staff is_superuser suspended_until date_joined "
-            "last_login"
+            "last_login practice_due_at"
         ),
         name_lists=("groups",),
         private_fields=frozenset(
             _words(
                 "email first_name last_name preferred_language is_active is_staff is_superuser "
-                "suspended_until last_login groups"
+                "suspended_until last_login groups practice_due_at"
             )
         ),
     ),
@@ -110,9 +120,10 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         fields=_words(
             f"id title {POST_FIELDS} author_id status close_reason duplicate_of_id protected "
             "locked_until accepted_answer_id score answer_count view_count revision_count "
-            f"created_at updated_at last_activity_at {INTERVIEW_FIELDS}"
+            f"created_at updated_at last_activity_at {INTERVIEW_FIELDS} hidden_by_flags"
         ),
         name_lists=("tags",),
+        private_fields=frozenset({"hidden_by_flags"}),
     ),
     RecordType(
         "article_import",
@@ -128,8 +139,9 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         fields=_words(
             f"id question_id author_id {POST_FIELDS} score is_deleted locked_until "
             "revision_count created_at updated_at verification imported_from_id verified_by_id "
-            "verified_at"
+            "verified_at hidden_by_flags"
         ),
+        private_fields=frozenset({"hidden_by_flags"}),
     ),
     RecordType(
         "revision",
@@ -144,8 +156,10 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         "comment",
         Comment,
         fields=_words(
-            f"id question_id answer_id author_id {POST_FIELDS} is_deleted created_at updated_at"
+            f"id question_id answer_id author_id {POST_FIELDS} is_deleted created_at updated_at "
+            "hidden_by_flags"
         ),
+        private_fields=frozenset({"hidden_by_flags"}),
     ),
     RecordType(
         "comment_revision",
@@ -183,14 +197,83 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         ),
         in_public_dump=False,
     ),
+    # Added within version 1 (full dump only): what a restored site needs beyond the content,
+    # so a backup restores a working site. A dump written before them lacks these records.
+    RecordType(
+        "review_vote",
+        ReviewVote,
+        fields=_words("id revision_id reviewer_id decision reason created_at"),
+        in_public_dump=False,
+    ),
+    RecordType(
+        "close_vote",
+        CloseVote,
+        fields=_words("id question_id user_id kind reason duplicate_of_id is_active created_at"),
+        in_public_dump=False,
+    ),
+    RecordType(
+        "question_follow",
+        QuestionFollow,
+        fields=_words("id user_id question_id active created_at"),
+        in_public_dump=False,
+    ),
+    RecordType(
+        "bookmark",
+        Bookmark,
+        fields=_words("id user_id question_id created_at"),
+        in_public_dump=False,
+    ),
+    RecordType(
+        "tag_preference",
+        TagPreference,
+        fields=_words("id user_id tag_id kind"),
+        in_public_dump=False,
+    ),
+    RecordType(
+        "notification_settings",
+        NotificationSettings,
+        fields=_words("user_id email_mode hide_ignored version changed_at last_digest_at"),
+        in_public_dump=False,
+    ),
+    RecordType(
+        "notification",
+        Notification,
+        fields=_words(
+            "id recipient_id actor_id kind question_id answer_id comment_id revision_id text "
+            "read_at mailed_at created_at"
+        ),
+        in_public_dump=False,
+    ),
+    RecordType(
+        "practice_card",
+        PracticeCard,
+        fields=_words(
+            "id user_id question_id state step stability difficulty due last_review "
+            "review_count lapse_count created_at"
+        ),
+        in_public_dump=False,
+    ),
+    RecordType(
+        "practice_review",
+        PracticeReview,
+        fields=_words("id card_id grade state_before reviewed_at"),
+        in_public_dump=False,
+    ),
 )
 # Fields a reader accepts missing: a password (a dump without credentials) and what version 1
 # files written before imports existed lack (an answer's verification and provenance).
 OPTIONAL_FIELDS = {
-    "user": {"password"},
-    "answer": {"verification", "imported_from_id", "verified_by_id", "verified_at"},
-    "question": set(INTERVIEW_FIELDS.split()),
+    "user": {"password", "practice_due_at"},
+    "answer": {
+        "verification",
+        "imported_from_id",
+        "verified_by_id",
+        "verified_at",
+        "hidden_by_flags",
+    },
+    "question": {*INTERVIEW_FIELDS.split(), "hidden_by_flags"},
     "revision": set(INTERVIEW_FIELDS.split()),
+    "comment": {"hidden_by_flags"},
 }
 RECORD_TYPES_BY_NAME = {record_type.name: record_type for record_type in RECORD_TYPES}
 DUMPED_MODELS = [record_type.model for record_type in RECORD_TYPES]
@@ -419,6 +502,9 @@ def _check_value(model_field: models.Field, value):
             value = _parse_timestamp(value)
         except ValueError as error:
             raise ValueError(f"must be an ISO 8601 timestamp with a time zone ({error})") from None
+    elif isinstance(model_field, models.FloatField):
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ValueError("must be a number")
     elif isinstance(model_field, models.IntegerField) or model_field.is_relation:
         if not isinstance(value, int) or isinstance(value, bool):
             raise ValueError("must be an integer")

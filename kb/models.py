@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from kb.interview import DIFFICULTY_CHOICES
+from kb.roles import is_moderator
 
 
 def exactly_one_of(*fields: str) -> Q:
@@ -91,8 +92,6 @@ def _hidden(viewer, prefix: str, removed: Q) -> Q | None:
     """What `viewer` may not see of rows reached through `prefix` ("" or a relation path such as
     "answer__question__"): removed or flag-hidden rows, except their author's own; None for
     moderators, who see everything."""
-    from kb.permissions import is_moderator
-
     if is_moderator(viewer):
         return None
     hidden = removed | Q(**{f"{prefix}hidden_by_flags": True})

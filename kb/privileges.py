@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
+from kb.roles import is_moderator
 from kb.rules import rule
 
 UPVOTE = "upvote"
@@ -64,8 +65,6 @@ def threshold(code: str) -> int | None:
 
 
 def has_privilege(user, code: str) -> bool:
-    from kb.permissions import is_moderator
-
     if not user.is_authenticated:
         return False
     if is_moderator(user):

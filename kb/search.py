@@ -378,10 +378,6 @@ def _singular(word: str) -> str:
     return ""
 
 
-def is_stopword(lexeme: str) -> bool:
-    return lexeme in STOPWORDS
-
-
 def is_chinese(text: str) -> bool:
     return bool(_CJK.search(text))
 
@@ -510,14 +506,6 @@ def question_document(
     sections += [(tag, TAGS) for tag in tags]
     sections.append((plain_text(body), BODY))
     sections += [(plain_text(answer), ANSWERS) for answer in answers]
-    return build_document(sections)
-
-
-def answer_document(*, question_title: str, tags: Iterable[str], body: str) -> Document:
-    """An answer's document: its question's title (A) and tags (B) for context, its body (C)."""
-    sections = [(question_title, TITLE)]
-    sections += [(tag, TAGS) for tag in tags]
-    sections.append((plain_text(body), BODY))
     return build_document(sections)
 
 

@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from kb import markdown
 from kb.models import Answer, Question, Revision, Tag
 from kb.selectors.questions import answer_list, answer_list_by_author, question_get, question_list
-from kb.selectors.tags import tag_get
 from kb.templatetags.kb_pages import question_url
+from kb.views.access import tag_or_404
 
 ENTRIES = 30
 REVISIONS_IN_QUESTION_FEED = 10
@@ -76,10 +76,7 @@ class NewestQuestionsFeed(_QuestionEntries):
 
 class TagFeed(_QuestionEntries):
     def get_object(self, request, name: str) -> Tag:
-        try:
-            return tag_get(name=name)
-        except Tag.DoesNotExist as error:
-            raise Http404 from error
+        return tag_or_404(name)
 
     def title(self, tag: Tag) -> str:
         return _("Mianjing: questions tagged %(tag)s") % {"tag": tag.name}

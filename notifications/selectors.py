@@ -23,9 +23,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import ReputationEvent
+from kb.addresses import question_url
 from kb.models import Question
 from kb.selectors.questions import QUESTION_TABS, question_list
-from kb.templatetags.kb_pages import question_url
 from notifications.models import (
     Bookmark,
     Notification,

@@ -370,7 +370,8 @@ def notification_flags_corrected(*, actor, post: Question | Answer, flag_ids: li
 @transaction.atomic
 def notification_moderator_message(*, actor, recipient, text: str) -> Notification:
     """A moderator writes to a member: the message arrives in their inbox (and is logged)."""
-    from kb.services.moderation import clean_reason, moderation_log
+    from kb.services.audit_log import moderation_log
+    from kb.services.moderation import clean_reason
 
     permissions.refuse(permissions.moderator_message_refusal(actor, recipient))
     text = clean_reason(text, required=True, field="text", max_length=MESSAGE_MAX_LENGTH)

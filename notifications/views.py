@@ -15,9 +15,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kb import permissions
-from kb.models import Question, Tag
-from kb.selectors.tags import tag_get
+from kb.models import Question
 from kb.templatetags.kb_pages import question_url
+from kb.views.access import tag_or_404
 from notifications import selectors, services
 from notifications.forms import ModeratorMessageForm, NotificationSettingsForm
 from notifications.mail import unsubscribe_token_read
@@ -124,10 +124,7 @@ def question_bookmark(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def tag_preference(request: HttpRequest, name: str) -> HttpResponse:
-    try:
-        tag = tag_get(name=name)
-    except Tag.DoesNotExist as error:
-        raise Http404 from error
+    tag = tag_or_404(name)
     kind = request.POST.get("kind") or None
     try:
         services.tag_watch(actor=request.user, tag=tag, kind=kind)

@@ -250,15 +250,6 @@ def question_timeline(*, viewer, question: Question) -> list[ModerationAction]:
     )
 
 
-def pending_suggestion_for(*, post: Question | Answer) -> Revision | None:
-    key = "question" if isinstance(post, Question) else "answer"
-    return (
-        Revision.objects.filter(**{key: post}, status=Revision.Status.PENDING)
-        .select_related("author")
-        .first()
-    )
-
-
 def post_deleted_by_author(post: Question | Answer) -> bool:
     """Whether the newest delete of this post was its author's own (who may then undelete it)."""
     key = {"question": post, "answer": None} if isinstance(post, Question) else {"answer": post}

@@ -32,10 +32,10 @@ from django.utils.encoding import escape_uri_path
 from django.utils.safestring import SafeString
 
 from kb import search as text
+from kb.addresses import question_slug
 from kb.models import Answer, AnswerSearch, Question, QuestionSearch, Tag, TagAlias
 from kb.search import SEARCH_VERSION, ParsedQuery, QueryPlan
 from kb.selectors.questions import tag_names
-from kb.templatetags.kb_pages import question_slug
 
 SORTS = ("relevance", "newest", "score")
 PAGE_SIZE = 30
@@ -573,13 +573,6 @@ def _reranked_ids(
                 pk)  # fmt: skip
 
     return [row[0] for row in sorted(rows_found, key=key, reverse=True)]
-
-
-def _ranked_ids(model, rows: QuerySet, **options) -> list[int]:
-    sql, params = _ranked(model, rows, **options)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [pk for (pk,) in cursor.fetchall()]
 
 
 def _ranked_summaries(rows: QuerySet, **options) -> list[Question]:

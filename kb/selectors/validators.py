@@ -75,14 +75,6 @@ def answer_thread_validator(*, answer_id: int) -> Validator | None:
     )
 
 
-def comment_thread_validator(*, comment_id: int) -> Validator | None:
-    question = (
-        "(SELECT coalesce(c0.question_id, a0.question_id) FROM kb_comment c0"
-        " LEFT JOIN kb_answer a0 ON a0.id = c0.answer_id WHERE c0.id = %s)"
-    )
-    return _one(_THREAD_SQL.format(question=question), [comment_id])
-
-
 _TAGS_SQL = """
 SELECT md5(coalesce(string_agg(concat_ws(';', t::text,
     (SELECT string_agg(ta.name, ',' ORDER BY ta.name) FROM kb_tagalias ta

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from kb import markdown, permissions
 from kb.models import Answer, Question, Revision
 from kb.rules import rule
+from kb.services.locking import question_locked_row
 from kb.services.rate_limits import answer_rate_check
 from kb.services.revisions import answer_count_refresh, revision_append
 from kb.services.validation import validate_body
@@ -59,7 +60,7 @@ def answer_create(
     The site's answer endpoints pass `rate_limited` to apply the new-member limits. The same
     body sent again within minutes creates nothing and returns the answer already made (the
     question's row lock serialises the two submissions)."""
-    question = Question.objects.select_for_update().get(pk=question.pk)
+    question = question_locked_row(question)
     permissions.refuse(permissions.answer_refusal(actor, question))
     body = validate_answer_body(body)
     existing = _resubmitted(actor=actor, question=question, body=body)

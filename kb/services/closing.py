@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 from kb import permissions
 from kb.models import CloseVote, Question
 from kb.rules import rule
-from kb.services.moderation import moderation_log
+from kb.services.audit_log import moderation_log
+from kb.services.locking import question_locked_row
 from notifications import services as notify
 
 Kind = CloseVote.Kind
@@ -76,7 +77,7 @@ def _vote(*, actor, question: Question, kind: str, reason: str = "", duplicate_o
 @transaction.atomic
 def question_close(*, actor, question: Question, reason: str, duplicate_of=None) -> CloseResult:
     """Vote to close `question` (a moderator closes it at once)."""
-    question = Question.objects.select_for_update(no_key=True).get(pk=question.pk)
+    question = question_locked_row(question)
     _check_may_vote(actor, question)
     if question.status != Question.Status.OPEN:
         raise ValidationError({"non_field_errors": _("This question is not open.")})
@@ -135,7 +136,7 @@ def question_close(*, actor, question: Question, reason: str, duplicate_of=None)
 @transaction.atomic
 def question_reopen(*, actor, question: Question) -> CloseResult:
     """Vote to reopen a closed `question` (a moderator reopens it at once)."""
-    question = Question.objects.select_for_update(no_key=True).get(pk=question.pk)
+    question = question_locked_row(question)
     _check_may_vote(actor, question)
     if question.status != Question.Status.CLOSED:
         raise ValidationError({"non_field_errors": _("This question is not closed.")})
@@ -170,7 +171,7 @@ def close_vote_withdraw(*, actor, question: Question, kind: str | None = None) -
     """Withdraw `actor`'s active vote of `kind` (by default: to close an open question, to
     reopen a closed one) before the question is decided. The vote stays, inactive, as history;
     the withdrawal goes into the private moderation log."""
-    question = Question.objects.select_for_update(no_key=True).get(pk=question.pk)
+    question = question_locked_row(question)
     if kind is None:
         kind = Kind.REOPEN if question.status == Question.Status.CLOSED else Kind.CLOSE
     vote = (

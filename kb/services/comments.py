@@ -12,6 +12,7 @@ from kb import markdown, permissions
 from kb.models import Answer, Comment, CommentRevision, ModerationAction, Question
 from kb.rules import rule
 from kb.services import page_cache
+from kb.services.locking import comment_locked_row
 from kb.services.validation import clean_text, unsafe_markup
 from notifications import services as notify
 
@@ -70,7 +71,7 @@ def comment_is_editable(*, actor, comment: Comment) -> bool:
 
 @transaction.atomic
 def comment_edit(*, actor, comment: Comment, body: str) -> Comment:
-    comment = Comment.objects.select_for_update().get(pk=comment.pk)
+    comment = comment_locked_row(comment)
     if not comment_is_editable(actor=actor, comment=comment):
         raise PermissionDenied(_("This comment can no longer be edited."))
     body = validate_comment_body(body)
@@ -90,7 +91,7 @@ def comment_edit(*, actor, comment: Comment, body: str) -> Comment:
 @transaction.atomic
 def comment_delete(*, actor, comment: Comment, reason: str = "") -> Comment:
     """Hide a comment (author or moderator). A moderator's removal goes into the audit log."""
-    comment = Comment.objects.select_for_update().get(pk=comment.pk)
+    comment = comment_locked_row(comment)
     permissions.refuse(permissions.comment_delete_refusal(actor, comment))
     is_author = comment.author_id == actor.pk
     if comment.is_deleted:

@@ -1,7 +1,7 @@
 """Editing posts: direct edits, suggested (pending) edits, three-way merges of concurrent edits,
 and rollbacks. Every path appends a Revision; nothing is overwritten."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import merge3
 from django.core.exceptions import ValidationError
@@ -11,20 +11,11 @@ from django.utils.translation import gettext as _
 from kb import permissions
 from kb.interview import Interview, merge_interview, validate_interview
 from kb.models import Answer, Question, Revision
-from kb.services.questions import validate_question
+from kb.services.locking import post_locked_row
+from kb.services.post_content import PostContent, content_validated, summary_clean
+from kb.services.reviews import suggestion_supersede
 from kb.services.revisions import newest_approved, revision_append
-from kb.services.validation import validate_body
 from notifications import services as notify
-
-SUMMARY_MAX_LENGTH = 300
-
-
-@dataclass(frozen=True)
-class PostContent:
-    title: str
-    body: str
-    tags: list[str] = field(default_factory=list)
-    interview: Interview = field(default_factory=Interview)
 
 
 class EditConflict(Exception):
@@ -105,38 +96,8 @@ def merge_edit(*, base: PostContent, theirs: PostContent, yours: PostContent):
     return PostContent(title=title, body=body, tags=tags, interview=interview), conflicts
 
 
-def _locked_post(post: Question | Answer) -> Question | Answer:
-    """Lock in the order every writer uses (kb.services.reputation): an answer's question first
-    (the edit also touches its activity time), FOR NO KEY UPDATE."""
-    if isinstance(post, Answer):
-        questions = Question.objects.select_for_update(no_key=True)
-        list(questions.filter(pk=post.question_id).values("pk"))
-    return type(post).objects.select_for_update(no_key=True).get(pk=post.pk)
-
-
 def _check_may_edit(actor, post: Question | Answer) -> None:
     permissions.refuse(permissions.edit_refusal(actor, post))
-
-
-def _validated(actor, post: Question | Answer, content: PostContent) -> PostContent:
-    if isinstance(post, Question):
-        title, body, tags = validate_question(title=content.title, body=content.body,
-                                              tags=content.tags, actor=actor)  # fmt: skip
-        # The interview fields were validated on input (_interview_input).
-        return PostContent(title=title, body=body, tags=tags, interview=content.interview)
-    return PostContent(title="", body=validate_body(content.body))
-
-
-def _clean_summary(summary: str) -> str:
-    summary = " ".join(summary.split())
-    if len(summary) > SUMMARY_MAX_LENGTH:
-        raise ValidationError(
-            {
-                "summary": _("The summary may be at most %(n)d characters.")
-                % {"n": SUMMARY_MAX_LENGTH}
-            }
-        )
-    return summary
 
 
 @transaction.atomic
@@ -159,9 +120,9 @@ def post_edit(
     (`interview`: a dict of kb.interview.FIELDS; a missing key keeps the current value) apply
     to questions only.
     """
-    post = _locked_post(post)
+    post = post_locked_row(post)
     _check_may_edit(actor, post)
-    summary = _clean_summary(summary)
+    summary = summary_clean(summary)
     current = newest_approved(post=post)
     base = (
         Revision.objects.filter(
@@ -187,7 +148,7 @@ def post_edit(
         if conflicts:
             raise EditConflict(current=current, yours=yours, merged=merged, conflicts=conflicts)
         yours, merged_in = merged, True
-    content = _validated(actor, post, yours)
+    content = content_validated(actor, post, yours)
     if content == _content_of(current) or (
         isinstance(post, Answer) and content.body == current.body
     ):
@@ -233,7 +194,6 @@ def _after_direct_edit(*, actor, post: Question | Answer, revision: Revision) ->
     """A waiting suggestion is superseded (its author is told); inaccurate/outdated flags on the
     post count as corrected."""
     from kb.services.flags import flags_mark_corrected
-    from kb.services.reviews import suggestion_supersede
 
     suggestion_supersede(actor=actor, post=post, by=revision)
     flags_mark_corrected(actor=actor, post=post)
@@ -247,7 +207,7 @@ def _after_direct_edit(*, actor, post: Question | Answer, revision: Revision) ->
 @transaction.atomic
 def revision_rollback(*, actor, post: Question | Answer, to: int, summary: str = "") -> Revision:
     """Write a new revision whose content equals revision `to`. Nothing is removed."""
-    post = _locked_post(post)
+    post = post_locked_row(post)
     permissions.refuse(permissions.rollback_refusal(actor, post))
     key = "question" if isinstance(post, Question) else "answer"
     target = (
@@ -266,7 +226,7 @@ def revision_rollback(*, actor, post: Question | Answer, to: int, summary: str =
         body=target.body,
         tags=list(target.tags),
         interview=Interview.of(target) if target.question_id else None,
-        summary=_clean_summary(summary) or default_summary,
+        summary=summary_clean(summary) or default_summary,
         base_revision=current,
         rollback_of=target,
     )

@@ -24,9 +24,11 @@ from django.utils.translation import gettext as _
 from kb import permissions
 from kb.models import Answer, Comment, Flag, Question
 from kb.rules import rule
-from kb.services.moderation import clean_reason, moderation_log, post_locked_row, post_remove
+from kb.services.audit_log import moderation_log
+from kb.services.locking import comment_locked_row, post_locked_row, users_lock
+from kb.services.moderation import clean_reason, post_remove
 from kb.services.rate_limits import RateLimited
-from kb.services.reputation import day_start, next_day_start, users_lock
+from kb.services.reputation import day_start, next_day_start
 from kb.services.revisions import post_counts_refresh
 from notifications import services as notify
 
@@ -46,10 +48,10 @@ def target_key(target: Target) -> str:
 
 
 def _locked_target(target: Target) -> Target:
-    """Lock the target's row (for an answer, see kb.services.moderation.post_locked_row)."""
-    if isinstance(target, Answer):
-        return post_locked_row(target)
-    return type(target).objects.select_for_update(no_key=True).get(pk=target.pk)
+    """Lock the target's row (a post's in kb.services.locking's order)."""
+    if isinstance(target, Comment):
+        return comment_locked_row(target)
+    return post_locked_row(target)
 
 
 def flag_daily_limit(*, user) -> int:

@@ -18,8 +18,10 @@ from django.utils.translation import gettext as _
 from kb import permissions
 from kb.models import Answer, ArticleImport, Question
 from kb.selectors.imports import ACTION_ADD, ACTION_NEW, ImportPlan
+from kb.services import locking
 from kb.services.answers import answer_create
-from kb.services.moderation import moderation_log, post_remove
+from kb.services.audit_log import moderation_log
+from kb.services.moderation import post_remove
 from kb.services.questions import question_create
 from kb.services.validation import clean_text
 
@@ -137,19 +139,19 @@ def import_run(
 def import_undo(*, actor, article_import: ArticleImport, reason: str = "") -> ArticleImport:
     """Undo a whole import: soft-delete every answer and question it created (as a delete by
     `actor`, logged like any other), once."""
-    article_import = ArticleImport.objects.select_for_update().get(pk=article_import.pk)
-    if not permissions.can_undo_import(actor, article_import):
-        raise PermissionDenied(_("Only the member who imported this, or a moderator, can undo it."))
-    reason = clean_text(reason or "").strip()[:500] or _("import undone")
+    article_import = ArticleImport.objects.get(pk=article_import.pk)  # its ids never change
     answers = Answer.objects.filter(pk__in=article_import.answer_ids)
     question_ids = set(article_import.question_ids) | set(
         answers.values_list("question_id", flat=True)
     )
-    # Lock order: the questions, then their answers.
-    questions = list(
-        Question.objects.select_for_update().filter(pk__in=question_ids).order_by("pk")
-    )
-    for answer in answers.select_for_update().order_by("pk"):
+    # Lock order (kb.services.locking): the questions, their answers, then the import's row.
+    questions = list(locking.questions_lock(question_ids=question_ids).values())
+    locking.answers_lock(answer_ids=article_import.answer_ids)
+    article_import = locking.import_locked_row(article_import)
+    if not permissions.can_undo_import(actor, article_import):
+        raise PermissionDenied(_("Only the member who imported this, or a moderator, can undo it."))
+    reason = clean_text(reason or "").strip()[:500] or _("import undone")
+    for answer in answers.order_by("pk"):
         if not answer.is_deleted:
             post_remove(actor=actor, post=answer, reason=reason, spam=False)
     for question in questions:
@@ -171,7 +173,7 @@ def import_undo(*, actor, article_import: ArticleImport, reason: str = "") -> Ar
 @transaction.atomic
 def answer_verify(*, actor, answer: Answer) -> Answer:
     """A reviewer marks an imported answer verified."""
-    answer = Answer.objects.select_for_update().get(pk=answer.pk)
+    answer = locking.post_locked_row(answer)
     if not permissions.can_verify(actor, answer):
         raise PermissionDenied(_("You cannot verify this answer."))
     answer_mark_verified(actor=actor, answer=answer)

@@ -1,10 +1,7 @@
 """Moderator tools and the audit log.
 
-- `moderation_log` writes one ModerationAction row: who, what, on what, why, when. Every
-  moderation write calls it (reviews, flags, close votes included). For a post the row always
-  carries the question (the thread), and the answer or comment when that is the target, so a
-  question's timeline is one indexed query. `is_public` rows make the post's public timeline;
-  the whole log is for moderators.
+- Every moderation write appends one audit-log row (kb.services.audit_log.moderation_log);
+  the log's vocabulary is kb.moderation_actions.
 - Locks: `post_lock` sets `locked_until` (LOCKED_INDEFINITELY when no expiry is given), so locking
   is independent of open/closed/deleted. A locked post takes no edits, votes, comments or answers
   (kb.permissions). Moderators may still edit.
@@ -16,23 +13,32 @@
 - Merging moves a duplicate's answers, with their revisions, votes and comments, to the original;
   the duplicate stays, closed, pointing at the original.
 
-Lock order as everywhere: the question, then its answers, then comments, then users.
+Locks are taken through kb.services.locking, in its one order.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import pgettext
 
 from kb import permissions
-from kb.models import Answer, CloseVote, Comment, ModerationAction, Question
+from kb.models import Answer, CloseVote, Comment, Question
+from kb.moderation_actions import LOCKED_INDEFINITELY
 from kb.rules import rule
 from kb.selectors.moderation import post_deleted_by_author, post_deletion_reversals
-from kb.services import page_cache, reputation
+from kb.services import reputation
+from kb.services.audit_log import moderation_log
+from kb.services.locking import (
+    comment_locked_row,
+    post_locked_row,
+    questions_lock,
+    thread_lock,
+    user_locked_row,
+)
 from kb.services.revisions import answer_count_refresh, tags_recount
 from kb.services.search_index import search_index_post
 from kb.services.validation import clean_text
@@ -40,85 +46,7 @@ from notifications import services as notify
 
 User = get_user_model()
 
-LOCKED_INDEFINITELY = datetime(9999, 12, 31, tzinfo=UTC)
 REASON_MAX_LENGTH = 500
-
-# Every action the log knows, with the words the timeline and the log page show.
-ACTIONS = {
-    "edit_approve": gettext_lazy("suggested edit approved"),
-    "edit_reject": gettext_lazy("suggested edit rejected"),
-    "edit_improve": gettext_lazy("suggested edit improved and approved"),
-    "edit_review_vote": gettext_lazy("suggested edit reviewed"),
-    "edit_superseded": gettext_lazy("suggested edit superseded"),
-    "flag_create": gettext_lazy("flagged"),
-    "flags_helpful": gettext_lazy("flags marked helpful"),
-    "flags_declined": gettext_lazy("flags declined"),
-    "flags_corrected": gettext_lazy("flagged problem corrected"),
-    "hidden_by_flags": gettext_lazy("hidden by flags"),
-    "close_vote": gettext_lazy("voted to close"),
-    "reopen_vote": gettext_lazy("voted to reopen"),
-    "close_vote_withdraw": gettext_lazy("close vote withdrawn"),
-    "reopen_vote_withdraw": gettext_lazy("reopen vote withdrawn"),
-    "question_close": gettext_lazy("closed"),
-    "question_reopen": gettext_lazy("reopened"),
-    "merged_into": gettext_lazy("merged into another question"),
-    "merged_from": gettext_lazy("answers merged in from a duplicate"),
-    "post_lock": gettext_lazy("locked"),
-    "post_unlock": gettext_lazy("unlocked"),
-    "question_protect": gettext_lazy("protected"),
-    "question_unprotect": gettext_lazy("unprotected"),
-    "post_delete": gettext_lazy("deleted"),
-    "post_undelete": gettext_lazy("undeleted"),
-    "comment_delete": gettext_lazy("comment deleted"),
-    "comment_undelete": gettext_lazy("comment undeleted"),
-    "user_suspend": gettext_lazy("member suspended"),
-    "user_unsuspend": gettext_lazy("suspension lifted"),
-    "reputation_grant": gettext_lazy("reputation granted"),
-    "article_import": gettext_lazy("article imported"),
-    "article_import_undo": gettext_lazy("article import undone"),
-    "answer_verify": gettext_lazy("imported answer verified"),
-}
-
-
-def action_label(action: str) -> str:
-    return str(ACTIONS.get(action, action))
-
-
-def moderation_log(
-    *,
-    actor,
-    action: str,
-    target: Question | Answer | Comment | None = None,
-    target_user=None,
-    reason: str = "",
-    is_public: bool = True,
-    details: dict | None = None,
-) -> ModerationAction:
-    """Append one row to the audit log."""
-    keys: dict = {"question": None, "answer": None, "comment": None}
-    if isinstance(target, Question):
-        keys["question"] = target
-    elif isinstance(target, Answer):
-        keys.update(question_id=target.question_id, answer=target)
-    elif isinstance(target, Comment):
-        question_id = target.question_id or Answer.objects.values_list(
-            "question_id", flat=True
-        ).get(pk=target.answer_id)
-        keys.update(question_id=question_id, answer_id=target.answer_id, comment=target)
-    if target_user is None and target is not None:
-        target_user_id = target.author_id
-    else:
-        target_user_id = getattr(target_user, "pk", None)
-    page_cache.moderation_logged(keys=keys, user_id=target_user_id)  # what it did to pages
-    return ModerationAction.objects.create(
-        actor=actor,
-        action=action,
-        target_user_id=target_user_id,
-        reason=reason,
-        is_public=is_public,
-        details=details or {},
-        **keys,
-    )
 
 
 def clean_reason(
@@ -149,26 +77,11 @@ def _check_moderator(actor) -> None:
     permissions.refuse(permissions.moderate_refusal(actor))
 
 
-def post_locked_row(post: Question | Answer) -> Question | Answer:
-    """The post's row, locked FOR NO KEY UPDATE and read after the lock, in the order every writer
-    uses (kb.services.edits, kb.services.reputation): an answer's question first."""
-    questions = Question.objects.select_for_update(no_key=True)
-    if isinstance(post, Question):
-        return questions.get(pk=post.pk)
-    list(questions.filter(pk=post.question_id).values("pk"))
-    answers = Answer.objects.select_for_update(no_key=True, of=("self",)).select_related("question")
-    return answers.get(pk=post.pk)
-
-
 def _question_of(post: Question | Answer) -> Question:
     return post if isinstance(post, Question) else post.question
 
 
 # --- Locks and protection -------------------------------------------------------------------
-
-
-def lock_is_indefinite(post: Question | Answer) -> bool:
-    return post.locked_until is not None and post.locked_until >= LOCKED_INDEFINITELY
 
 
 @transaction.atomic
@@ -317,7 +230,7 @@ def post_undelete(*, actor, post: Question | Answer, reason: str = ""):
 def comment_undelete(*, actor, comment: Comment, reason: str = "") -> Comment:
     """Restore a deleted comment (moderators)."""
     _check_moderator(actor)
-    comment = Comment.objects.select_for_update(no_key=True).get(pk=comment.pk)
+    comment = comment_locked_row(comment)
     reason = clean_reason(reason, required=False)
     if not comment.is_deleted:
         raise ValidationError({"non_field_errors": _("This comment is not deleted.")})
@@ -340,12 +253,7 @@ def question_merge(*, actor, question: Question, into: Question, reason: str = "
     if question.pk == into.pk:
         raise ValidationError({"into": _("A question cannot be merged into itself.")})
     # Lock both questions in ascending id, then their answers.
-    locked = {
-        q.pk: q
-        for q in Question.objects.select_for_update(no_key=True)
-        .filter(pk__in=[question.pk, into.pk])
-        .order_by("pk")
-    }
+    locked = questions_lock(question_ids=[question.pk, into.pk])
     source, target = locked[question.pk], locked[into.pk]
     if source.is_deleted or target.is_deleted:
         raise ValidationError({"into": _("Deleted questions cannot be merged.")})
@@ -353,12 +261,7 @@ def question_merge(*, actor, question: Question, into: Question, reason: str = "
         raise ValidationError(
             {"into": _("That question is itself a duplicate; merge into the original.")}
         )
-    answer_ids = list(
-        Answer.objects.select_for_update(no_key=True)
-        .filter(question=source)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    answer_ids = thread_lock(question_id=source.pk)
     Answer.objects.filter(pk__in=answer_ids).update(question=target)
     source.status = Question.Status.CLOSED
     source.close_reason = Question.CloseReason.DUPLICATE
@@ -399,7 +302,7 @@ def user_suspend(*, actor, user, days: int, reason: str):
     days = clean_days(days, field="days", maximum=rule("SUSPENSION_MAX_DAYS"), required=True)
     if user.pk == actor.pk or permissions.is_moderator(user):
         raise PermissionDenied(_("Moderators cannot be suspended."))
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = user_locked_row(user)
     user.suspended_until = timezone.now() + timedelta(days=days)
     user.save(update_fields=["suspended_until"])
     moderation_log(
@@ -418,7 +321,7 @@ def user_suspend(*, actor, user, days: int, reason: str):
 def user_unsuspend(*, actor, user, reason: str = ""):
     _check_moderator(actor)
     reason = clean_reason(reason, required=False)
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = user_locked_row(user)
     if user.suspended_until is None or user.suspended_until <= timezone.now():
         raise ValidationError({"non_field_errors": _("This member is not suspended.")})
     user.suspended_until = None

@@ -7,7 +7,7 @@ New members are those below NEW_MEMBER_REPUTATION: one question per
 NEW_MEMBER_QUESTION_INTERVAL_SECONDS and NEW_MEMBER_ANSWERS_PER_DAY answers a day. Moderators are
 exempt. Deleted posts still count, so deleting does not buy another try. A "day" is a calendar day
 in TIME_ZONE, as for votes. The caller locks the member's row first (kb.services.reputation
-.users_lock), so two requests at once cannot both slip under a limit.
+.locking.users_lock), so two requests at once cannot both slip under a limit.
 """
 
 from datetime import datetime, timedelta
@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 from kb import permissions
 from kb.models import Answer, Question
 from kb.rules import rule
-from kb.services.reputation import day_start, next_day_start, users_lock
+from kb.services.locking import users_lock
+from kb.services.reputation import day_start, next_day_start
 
 
 class RateLimited(ValidationError):

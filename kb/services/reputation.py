@@ -48,6 +48,7 @@ from kb import permissions
 from kb.models import Answer, ModerationAction, Question, Revision, Vote
 from kb.rules import rule
 from kb.services import page_cache
+from kb.services.locking import posts_lock, thread_lock, users_lock
 
 User = get_user_model()
 Kind = ReputationEvent.Kind
@@ -76,24 +77,6 @@ def next_day_start(now: datetime | None = None) -> datetime:
 
 
 # --- The core: lock, append, reverse, re-sum ---------------------------------------------------
-
-
-def users_lock(*, user_ids: Iterable[int]) -> None:
-    """Lock these users' rows, in ascending id, until the transaction ends."""
-    ids = sorted({pk for pk in user_ids if pk is not None})
-    if ids:
-        users = User.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")
-        list(users.values("pk"))
-
-
-def posts_lock(*, question_id: int | None = None, answer_ids: Iterable[int] = ()) -> None:
-    """Lock the question, then these answers in ascending id, until the transaction ends."""
-    if question_id is not None:
-        list(Question.objects.select_for_update(no_key=True).filter(pk=question_id).values("pk"))
-    ids = sorted({pk for pk in answer_ids if pk is not None})
-    if ids:
-        answers = Answer.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")
-        list(answers.values("pk"))
 
 
 def _ledger_sum():
@@ -236,13 +219,11 @@ def accept_events_users(*, answer_id: int) -> set[int]:
 
 
 def _post_lock(post: Question | Answer) -> None:
-    """Lock an answer; or a question, then all its answers."""
+    """Lock an answer (after its question); or a question, then all its answers."""
     if isinstance(post, Answer):
-        posts_lock(answer_ids=[post.pk])
+        posts_lock(question_id=post.question_id, answer_ids=[post.pk])
     else:
-        posts_lock(question_id=post.pk)
-        answer_ids = Answer.objects.filter(question_id=post.pk).values_list("pk", flat=True)
-        posts_lock(answer_ids=list(answer_ids))
+        thread_lock(question_id=post.pk)
 
 
 @transaction.atomic

@@ -27,11 +27,11 @@ from kb import permissions
 from kb.interview import Interview
 from kb.models import Answer, Question, ReviewVote, Revision
 from kb.rules import rule
-from kb.services.edits import PostContent
-from kb.services.edits import _clean_summary as clean_summary
-from kb.services.edits import _validated as validated_content
+from kb.services.audit_log import moderation_log
 from kb.services.flags import flags_mark_corrected
-from kb.services.moderation import clean_reason, moderation_log, post_locked_row
+from kb.services.locking import post_locked_row
+from kb.services.moderation import clean_reason
+from kb.services.post_content import PostContent, content_validated, summary_clean
 from kb.services.reputation import reputation_edit_approved
 from kb.services.revisions import revision_append, revision_make_current
 from notifications import services as notify
@@ -57,7 +57,7 @@ def _post_key(post: Question | Answer) -> str:
 def _locked_post_of(revision: Revision) -> Question | Answer:
     """Lock the suggestion's post (an answer's question first, as post_edit does)."""
     if revision.question_id:
-        return Question.objects.select_for_update(no_key=True).get(pk=revision.question_id)
+        return post_locked_row(Question(pk=revision.question_id))
     return post_locked_row(Answer.objects.only("pk", "question_id").get(pk=revision.answer_id))
 
 
@@ -121,7 +121,7 @@ def edit_review(
             tags=list(revision.tags),
             interview=Interview.of(revision) if revision.question_id else Interview(),
         )
-        improved = validated_content(
+        improved = content_validated(
             actor,
             post,
             PostContent(
@@ -133,7 +133,7 @@ def edit_review(
         )
         if improved == suggestion:
             raise ValidationError({"body": _("Nothing changed: approve the suggestion instead.")})
-        summary = clean_summary(summary)
+        summary = summary_clean(summary)
     ReviewVote.objects.create(
         revision=revision,
         reviewer=actor,

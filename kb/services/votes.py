@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from kb import permissions
 from kb.models import Answer, Question, Vote
 from kb.rules import rule
-from kb.services import page_cache, reputation
+from kb.services import locking, page_cache, reputation
 from notifications import services as notify
 
 VOTE_VALUES = (Vote.Value.UP, Vote.Value.DOWN)
@@ -65,14 +65,6 @@ class VoteResult:
 
 def _post_key(post: Question | Answer) -> str:
     return "question" if isinstance(post, Question) else "answer"
-
-
-def _locked(post: Question | Answer) -> Question | Answer:
-    """The post's row, locked (only that row: an answer's question is read, not locked)."""
-    if isinstance(post, Question):
-        return Question.objects.select_for_update(no_key=True).get(pk=post.pk)
-    answers = Answer.objects.select_for_update(no_key=True, of=("self",))
-    return answers.select_related("question").get(pk=post.pk)
 
 
 def _check_value(value) -> int:
@@ -115,13 +107,13 @@ def _score_move(post: Question | Answer, delta: int) -> int:
 def vote_cast(*, actor, post: Question | Answer, value: int) -> VoteResult:
     """Set the actor's vote on a post to `value` (1 or -1)."""
     value = _check_value(value)
-    post = _locked(post)
+    post = locking.post_locked_row(post)
     _check_allowed(actor, post, value)
     vote = Vote.objects.filter(user=actor, **{_post_key(post): post}).first()
     if vote is not None and vote.value == value:
         return VoteResult(post=post, score=post.score, value=value, changed=False)
     now = timezone.now()
-    reputation.users_lock(user_ids=[actor.pk, post.author_id])
+    locking.users_lock(user_ids=[actor.pk, post.author_id])
     if vote is None:
         _check_daily_limit(actor, now)
         vote = Vote.objects.create(user=actor, value=value, **{_post_key(post): post})
@@ -141,13 +133,13 @@ def vote_cast(*, actor, post: Question | Answer, value: int) -> VoteResult:
 @transaction.atomic
 def vote_retract(*, actor, post: Question | Answer) -> VoteResult:
     """Remove the actor's vote on a post, if any, and reverse what it caused."""
-    post = _locked(post)
+    post = locking.post_locked_row(post)
     _check_allowed(actor, post, None)
     vote = Vote.objects.filter(user=actor, **{_post_key(post): post}).first()
     if vote is None:
         return VoteResult(post=post, score=post.score, value=None, changed=False)
     _check_changeable(vote, post, timezone.now())
-    reputation.users_lock(user_ids=[actor.pk, post.author_id])
+    locking.users_lock(user_ids=[actor.pk, post.author_id])
     reputation.vote_events_reverse(vote=vote)
     reputation.vote_events_detach(vote=vote)
     vote.delete()
@@ -158,8 +150,8 @@ def vote_retract(*, actor, post: Question | Answer) -> VoteResult:
 
 def _accept_locked(answer: Answer) -> tuple[Question, Answer]:
     """Lock the question, then the answer and the currently accepted one (ascending id)."""
-    question = Question.objects.select_for_update(no_key=True).get(pk=answer.question_id)
-    reputation.posts_lock(answer_ids=[answer.pk, question.accepted_answer_id])
+    question = locking.question_locked_row(answer.question_id)
+    locking.answers_lock(answer_ids=[answer.pk, question.accepted_answer_id])
     answer = Answer.objects.get(pk=answer.pk)
     answer.question = question
     return question, answer
@@ -180,7 +172,7 @@ def answer_accept(*, actor, answer: Answer) -> Question:
     users = {actor.pk, answer.author_id}
     if previous_id is not None:
         users |= reputation.accept_events_users(answer_id=previous_id)
-    reputation.users_lock(user_ids=users)
+    locking.users_lock(user_ids=users)
     if previous_id is not None:
         reputation.accept_events_reverse(answer_id=previous_id)
     question.accepted_answer = answer
@@ -200,7 +192,7 @@ def answer_unaccept(*, actor, answer: Answer) -> Question:
     if question.accepted_answer_id != answer.pk:
         return question
     users = reputation.accept_events_users(answer_id=answer.pk)
-    reputation.users_lock(user_ids=users)
+    locking.users_lock(user_ids=users)
     reputation.accept_events_reverse(answer_id=answer.pk)
     question.accepted_answer = None
     question.save(update_fields=["accepted_answer"])

@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from kb import permissions
 from kb.models import Answer, Flag, Question, Revision
+from kb.moderation_actions import action_label, lock_is_indefinite
 from kb.selectors.moderation import close_vote_of, post_deleted_by_author
 from kb.selectors.moderation import question_timeline as question_timeline_select
 from kb.selectors.threads import in_thread
-from kb.services.moderation import action_label, lock_is_indefinite
 
 register = template.Library()
 

@@ -23,11 +23,11 @@ from kb.api_fields import FIELDS_PARAMETER, SparseFieldsMixin, field_tree
 from kb.conditional import conditional_api
 from kb.diff import revision_diff
 from kb.filters import QuestionFilter
-from kb.models import Answer, Comment, Question, Revision, Tag
+from kb.models import Answer, Question, Revision
 from kb.selectors.comments import comment_list, comments_for_question_page
-from kb.selectors.questions import answer_list, question_get, question_list
+from kb.selectors.questions import answer_list, question_list
 from kb.selectors.revisions import revision_list
-from kb.selectors.tags import tag_get, tag_list
+from kb.selectors.tags import tag_list
 from kb.selectors.validators import (
     answer_thread_validator,
     question_page_validator,
@@ -63,6 +63,7 @@ from kb.services.answers import answer_create
 from kb.services.comments import comment_create, comment_delete, comment_edit
 from kb.services.edits import EditConflict, post_edit, revision_rollback
 from kb.services.questions import question_create
+from kb.views.access import answer_or_404, comment_or_404, post_or_404, question_or_404, tag_or_404
 from kb.views.page_cache import (
     AnonymousApiCacheMixin,
     anonymous_api,
@@ -71,23 +72,6 @@ from kb.views.page_cache import (
 )
 
 User = get_user_model()
-
-
-def _question_or_404(request, pk) -> Question:
-    try:
-        return question_get(viewer=request.user, pk=pk)
-    except Question.DoesNotExist as error:
-        raise Http404 from error
-
-
-def _answer_or_404(request, pk) -> Answer:
-    answers = Answer.objects.visible_to(request.user).select_related(
-        "author", "question", "imported_from__actor"
-    )
-    answer = get_object_or_404(answers, pk=pk)
-    if not kb_permissions.can_view(request.user, answer.question):
-        raise Http404
-    return answer
 
 
 @extend_schema(parameters=[FIELDS_PARAMETER])
@@ -136,7 +120,7 @@ def _validated(serializer_class, request) -> dict:
 
 
 def _question_detail_data(request, pk: int, include: set[str] = frozenset()) -> dict:
-    question = _question_or_404(request, pk)
+    question = question_or_404(request, pk)
     answers = list(answer_list(viewer=request.user, question=question))
     for answer in answers:
         answer.question = question  # spare a query per answer
@@ -259,7 +243,7 @@ class QuestionDetailApi(AnonymousApiCacheMixin, SparseFieldsMixin, APIView):
 
     @extend_schema(request=PostEditSerializer, responses={200: EditResultSerializer})
     def patch(self, request, pk: int):
-        return _edit_response(request, _question_or_404(request, pk))
+        return _edit_response(request, question_or_404(request, pk))
 
 
 UPDATED_SINCE = OpenApiParameter(
@@ -276,7 +260,7 @@ class QuestionAnswerListApi(SparseFieldsMixin, generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Answer.objects.none()
-        self.question = _question_or_404(self.request, self.kwargs["pk"])
+        self.question = question_or_404(self.request, self.kwargs["pk"])
         answers = answer_list(viewer=self.request.user, question=self.question)
         since = self.request.query_params.get("updated_since")
         if since is not None:
@@ -298,7 +282,7 @@ class QuestionAnswerListApi(SparseFieldsMixin, generics.ListAPIView):
 
     @extend_schema(request=AnswerCreateSerializer, responses={201: AnswerSerializer})
     def post(self, request, pk: int):
-        question = _question_or_404(request, pk)
+        question = question_or_404(request, pk)
         data = _validated(AnswerCreateSerializer, request)
         answer = answer_create(
             actor=request.user, question=question, body=data["body"], rate_limited=True
@@ -314,12 +298,12 @@ class AnswerDetailApi(SparseFieldsMixin, APIView):
     @extend_schema(responses=AnswerSerializer, parameters=[FIELDS_PARAMETER])
     @conditional_api(_thread_of)
     def get(self, request, pk: int):
-        answer = _answer_or_404(request, pk)
+        answer = answer_or_404(request, pk)
         return Response(AnswerSerializer(answer, context={"request": request}).data)
 
     @extend_schema(request=PostEditSerializer, responses={200: EditResultSerializer})
     def patch(self, request, pk: int):
-        return _edit_response(request, _answer_or_404(request, pk))
+        return _edit_response(request, answer_or_404(request, pk))
 
 
 @extend_schema(parameters=[FIELDS_PARAMETER])
@@ -343,11 +327,7 @@ class TagDetailApi(SparseFieldsMixin, APIView):
     @extend_schema(responses=TagSerializer, parameters=[FIELDS_PARAMETER])
     @conditional_api(lambda view, request, name: tags_validator())
     def get(self, request, name: str):
-        try:
-            tag = tag_get(name=name)
-        except Tag.DoesNotExist as error:
-            raise Http404 from error
-        return Response(TagSerializer(tag).data)
+        return Response(TagSerializer(tag_or_404(name)).data)
 
 
 def _users_with_counts():
@@ -379,12 +359,6 @@ class MeApi(APIView):
         return Response(MeSerializer(user).data)
 
 
-def _post_or_404(request, post_model, pk) -> Question | Answer:
-    if post_model is Question:
-        return _question_or_404(request, pk)
-    return _answer_or_404(request, pk)
-
-
 class RevisionListApi(generics.ListAPIView):
     """Every revision of a question or an answer, oldest first."""
 
@@ -394,7 +368,7 @@ class RevisionListApi(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Revision.objects.none()
-        post = _post_or_404(self.request, self.post_model, self.kwargs["pk"])
+        post = post_or_404(self.request, self.post_model, self.kwargs["pk"])
         return revision_list(viewer=self.request.user, post=post)
 
     @conditional_api(_thread_of)
@@ -415,7 +389,7 @@ class RevisionDetailApi(APIView):
     @extend_schema(responses=RevisionSerializer)
     @conditional_api(_thread_of)
     def get(self, request, pk: int, number: int):
-        post = _post_or_404(request, self.post_model, pk)
+        post = post_or_404(request, self.post_model, pk)
         revision = get_object_or_404(revision_list(viewer=request.user, post=post), number=number)
         context = {"numbers": _revision_numbers([revision])}
         return Response(RevisionSerializer(revision, context=context).data)
@@ -433,7 +407,7 @@ class RevisionDiffApi(APIView):
     )  # fmt: skip
     @conditional_api(_thread_of)
     def get(self, request, pk: int):
-        post = _post_or_404(request, self.post_model, pk)
+        post = post_or_404(request, self.post_model, pk)
         numbers = {}
         for name in ("from", "to"):
             raw = request.query_params.get(name, "")
@@ -455,7 +429,7 @@ class RollbackApi(APIView):
 
     @extend_schema(request=RollbackSerializer, responses={201: RevisionSerializer})
     def post(self, request, pk: int):
-        post = _post_or_404(request, self.post_model, pk)
+        post = post_or_404(request, self.post_model, pk)
         data = _validated(RollbackSerializer, request)
         revision = revision_rollback(actor=request.user, post=post, to=data["to"],
                                      summary=data["summary"])  # fmt: skip
@@ -539,7 +513,7 @@ class CommentListApi(SparseFieldsMixin, APIView):
     @extend_schema(responses=CommentListSerializer, parameters=[FIELDS_PARAMETER])
     @conditional_api(_thread_of)
     def get(self, request, pk: int):
-        post = _post_or_404(request, self.post_model, pk)
+        post = post_or_404(request, self.post_model, pk)
         comments = comment_list(viewer=request.user, post=post)
         question_id = post.pk if isinstance(post, Question) else post.question_id
         data = CommentSerializer(comments, many=True, context={"question_id": question_id}).data
@@ -547,7 +521,7 @@ class CommentListApi(SparseFieldsMixin, APIView):
 
     @extend_schema(request=CommentWriteSerializer, responses={201: CommentSerializer})
     def post(self, request, pk: int):
-        post = _post_or_404(request, self.post_model, pk)
+        post = post_or_404(request, self.post_model, pk)
         data = _validated(CommentWriteSerializer, request)
         comment = comment_create(actor=request.user, post=post, body=data["body"])
         return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
@@ -556,25 +530,14 @@ class CommentListApi(SparseFieldsMixin, APIView):
 class CommentDetailApi(APIView):
     """PATCH `{"body": …}` within the edit window; DELETE hides the comment."""
 
-    def get_comment(self, request, comment_id: int) -> Comment:
-        comment = get_object_or_404(
-            Comment.objects.visible_to(request.user).select_related("author"),
-            pk=comment_id,
-        )
-        if comment.answer_id:
-            _answer_or_404(request, comment.answer_id)
-        else:
-            _question_or_404(request, comment.question_id)
-        return comment
-
     @extend_schema(request=CommentWriteSerializer, responses=CommentSerializer)
     def patch(self, request, comment_id: int):
-        comment = self.get_comment(request, comment_id)
+        comment = comment_or_404(request, comment_id)[0]
         data = _validated(CommentWriteSerializer, request)
         comment = comment_edit(actor=request.user, comment=comment, body=data["body"])
         return Response(CommentSerializer(comment).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request, comment_id: int):
-        comment_delete(actor=request.user, comment=self.get_comment(request, comment_id))
+        comment_delete(actor=request.user, comment=comment_or_404(request, comment_id)[0])
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -3,7 +3,6 @@ and returns its plan (`?dry_run=1`) or imports it; `entries` (the plan's entries
 replaces the parsed plan. Undo an import, verify an imported answer."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -14,18 +13,18 @@ from rest_framework.views import APIView
 from kb import permissions
 from kb.article_import import MAX_ARTICLE_BYTES, ArticleError
 from kb.forms_imports import ALLOWED_SUFFIXES, MAX_ENTRIES
-from kb.models import Answer, ArticleImport
+from kb.models import ArticleImport
 from kb.selectors.imports import (
     ACTIONS,
     ImportPlan,
     PlanEntry,
-    import_get,
     import_plan_read,
     plan_match,
 )
 from kb.selectors.questions import answer_get
 from kb.serializers import AnswerSerializer
 from kb.services.imports import answer_verify, import_run, import_undo
+from kb.views.access import answer_or_404, import_or_404
 
 
 class PlanEntrySerializer(serializers.Serializer):
@@ -154,10 +153,7 @@ class ImportUndoApi(APIView):
     @extend_schema(request=None, responses={200: ArticleImportSerializer})
     def post(self, request, pk: int):
         """Undo a whole import (the importer or a moderator): what it created is deleted."""
-        try:
-            article_import = import_get(viewer=request.user, pk=pk)
-        except ArticleImport.DoesNotExist as error:
-            raise Http404 from error
+        article_import = import_or_404(request, pk)
         article_import = import_undo(actor=request.user, article_import=article_import)
         return Response(ArticleImportSerializer(article_import).data)
 
@@ -166,10 +162,6 @@ class AnswerVerifyApi(APIView):
     @extend_schema(request=None, responses={200: AnswerSerializer})
     def post(self, request, pk: int):
         """Mark an imported answer verified (the review privilege)."""
-        try:
-            answer = answer_get(viewer=request.user, pk=pk)
-        except Answer.DoesNotExist as error:
-            raise Http404 from error
-        answer = answer_verify(actor=request.user, answer=answer)
+        answer = answer_verify(actor=request.user, answer=answer_or_404(request, pk))
         answer = answer_get(viewer=request.user, pk=answer.pk)
         return Response(AnswerSerializer(answer, context={"request": request}).data)

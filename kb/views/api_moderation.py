@@ -13,7 +13,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from kb import permissions
+from kb import moderation_actions, permissions
 from kb.diff import revision_diff
 from kb.models import Answer, CloseVote, Comment, Flag, ModerationAction, Question, Revision
 from kb.selectors.moderation import (
@@ -27,41 +27,15 @@ from kb.selectors.moderation import (
     review_edit_list,
     suggested_edit_list_by_author,
 )
-from kb.selectors.questions import answer_get, question_get
+from kb.selectors.questions import question_get
 from kb.serializers import ModelSerializer, UserSummarySerializer
 from kb.services import closing, flags, moderation, reviews
 from kb.services.comments import comment_delete
 from kb.services.flags import CORRECTION_REASONS
+from kb.views.access import question_or_404, suggested_edit_or_404, target_or_404
 
 User = get_user_model()
 
-# --- Looking things up (visibility decided by the selectors) --------------------------------
-
-
-def question_or_404(request, pk: int) -> Question:
-    try:
-        return question_get(viewer=request.user, pk=pk)
-    except Question.DoesNotExist as error:
-        raise Http404 from error
-
-
-def answer_or_404(request, pk: int) -> Answer:
-    try:
-        return answer_get(viewer=request.user, pk=pk)
-    except Answer.DoesNotExist as error:
-        raise Http404 from error
-
-
-def comment_or_404(request, pk: int) -> Comment:
-    comment = get_object_or_404(Comment.objects.visible_to(request.user), pk=pk)
-    if comment.answer_id:
-        answer_or_404(request, comment.answer_id)
-    else:
-        question_or_404(request, comment.question_id)
-    return comment
-
-
-LOOKUPS = {"question": question_or_404, "answer": answer_or_404, "comment": comment_or_404}
 MODELS = {"question": Question, "answer": Answer, "comment": Comment}
 
 
@@ -345,7 +319,7 @@ class ModerationActionSerializer(ModelSerializer):
         ]
 
     def get_action_display(self, row) -> str:
-        return moderation.action_label(row.action)
+        return moderation_actions.action_label(row.action)
 
 
 class TimelineEntrySerializer(ModelSerializer):
@@ -367,7 +341,7 @@ class TimelineEntrySerializer(ModelSerializer):
         ]
 
     def get_action_display(self, row) -> str:
-        return moderation.action_label(row.action)
+        return moderation_actions.action_label(row.action)
 
 
 class TimelineSerializer(serializers.Serializer):
@@ -384,7 +358,7 @@ def post_state(target) -> dict:
         "status": target.status if is_question else None,
         "is_deleted": target.is_deleted,
         "locked_until": None
-        if locked_until and locked_until >= moderation.LOCKED_INDEFINITELY
+        if locked_until and locked_until >= moderation_actions.LOCKED_INDEFINITELY
         else locked_until,
         "is_locked": permissions.post_is_locked(target) if kind != "comment" else False,
         "protected": target.protected if is_question else None,
@@ -406,7 +380,7 @@ class FlagCreateApi(APIView):
 
     @extend_schema(request=FlagInputSerializer, responses={201: FlagSerializer})
     def post(self, request, pk: int):
-        target = LOOKUPS[self.kind](request, pk)
+        target = target_or_404(request, self.kind, pk)
         data = _validated(FlagInputSerializer, request)
         flag = flags.flag_create(actor=request.user, target=target, **data)
         return Response(FlagSerializer(flag).data, status=status.HTTP_201_CREATED)
@@ -469,7 +443,7 @@ class FlagResolveApi(APIView):
     def post(self, request, kind: str, pk: int):
         if kind not in MODELS:
             raise Http404
-        target = LOOKUPS[kind](request, pk)
+        target = target_or_404(request, kind, pk)
         data = _validated(FlagResolveInputSerializer, request)
         result = flags.flags_resolve(actor=request.user, target=target, **data)
         target.refresh_from_db()
@@ -519,10 +493,7 @@ class ReviewEditApi(APIView):
     permission_classes = [IsAuthenticated]
 
     def get_revision(self, request, pk: int) -> Revision:
-        try:
-            return review_edit_get(viewer=request.user, pk=pk)
-        except Revision.DoesNotExist as error:
-            raise Http404 from error
+        return suggested_edit_or_404(request, pk)
 
     @extend_schema(responses=SuggestedEditSerializer)
     def get(self, request, pk: int):
@@ -644,7 +615,7 @@ class _PostActionApi(APIView):
     kind = "question"
 
     def target(self, request, pk: int):
-        return LOOKUPS[self.kind](request, pk)
+        return target_or_404(request, self.kind, pk)
 
 
 class LockApi(_PostActionApi):

@@ -2,7 +2,6 @@
 one service (kb.services.votes); the rules live there."""
 
 from django.contrib.auth import get_user_model
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
@@ -13,7 +12,6 @@ from rest_framework.views import APIView
 from accounts.models import ReputationEvent
 from kb.api_errors import error_body
 from kb.models import Answer, Question
-from kb.selectors.questions import answer_get
 from kb.selectors.reputation import reputation_event_list
 from kb.serializers import ModelSerializer
 from kb.services.votes import (
@@ -24,6 +22,7 @@ from kb.services.votes import (
     vote_cast,
     vote_retract,
 )
+from kb.views.access import post_or_404
 
 User = get_user_model()
 
@@ -61,16 +60,6 @@ class ReputationEventSerializer(ModelSerializer):
         return {"id": event.reverses.pk, "kind": event.reverses.kind}
 
 
-def _post_or_404(request, post_model, pk: int) -> Question | Answer:
-    """The post if the viewer may see it (one query); the service decides what they may do."""
-    try:
-        if post_model is Question:
-            return Question.objects.visible_to(request.user).get(pk=pk)
-        return answer_get(viewer=request.user, pk=pk)
-    except (Question.DoesNotExist, Answer.DoesNotExist) as error:
-        raise Http404 from error
-
-
 def _vote_response(result: VoteResult) -> Response:
     return Response({"id": result.post.pk, "score": result.score, "vote": result.value})
 
@@ -96,7 +85,7 @@ class VoteApi(APIView):
 
     @extend_schema(request=VoteInputSerializer, responses=VoteStateSerializer)
     def post(self, request, pk: int):
-        post = _post_or_404(request, self.post_model, pk)
+        post = post_or_404(request, self.post_model, pk)
         serializer = VoteInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
@@ -108,7 +97,7 @@ class VoteApi(APIView):
 
     @extend_schema(request=None, responses={200: VoteStateSerializer})
     def delete(self, request, pk: int):
-        post = _post_or_404(request, self.post_model, pk)
+        post = post_or_404(request, self.post_model, pk)
         return _vote_response(vote_retract(actor=request.user, post=post))
 
 
@@ -119,13 +108,13 @@ class AcceptApi(APIView):
 
     @extend_schema(request=None, responses=AcceptStateSerializer)
     def post(self, request, pk: int):
-        question = answer_accept(actor=request.user, answer=_post_or_404(request, Answer, pk))
+        question = answer_accept(actor=request.user, answer=post_or_404(request, Answer, pk))
         return Response({"question_id": question.pk,
                          "accepted_answer_id": question.accepted_answer_id})  # fmt: skip
 
     @extend_schema(request=None, responses={200: AcceptStateSerializer})
     def delete(self, request, pk: int):
-        question = answer_unaccept(actor=request.user, answer=_post_or_404(request, Answer, pk))
+        question = answer_unaccept(actor=request.user, answer=post_or_404(request, Answer, pk))
         return Response({"question_id": question.pk,
                          "accepted_answer_id": question.accepted_answer_id})  # fmt: skip
 

@@ -2,7 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,7 +14,7 @@ from kb import markdown, seo
 from kb.conditional import apply_validators, not_modified_or_none
 from kb.diff import revision_changed_fields
 from kb.forms import AnswerForm, CommentForm, RollbackForm
-from kb.models import Answer, Question, Revision, Tag
+from kb.models import Answer, Question, Revision
 from kb.permissions import (
     can_answer,
     can_comment,
@@ -30,7 +30,6 @@ from kb.selectors.comments import comments_for_question_page
 from kb.selectors.keyset import keyset_after, keyset_cursor
 from kb.selectors.questions import (
     QUESTION_TABS,
-    answer_get,
     answer_list,
     answer_list_by_author,
     duplicate_target,
@@ -41,7 +40,7 @@ from kb.selectors.questions import (
 )
 from kb.selectors.revisions import revision_list
 from kb.selectors.search import RELATED_CACHE_SECONDS, related_question_list
-from kb.selectors.tags import tag_concept, tag_get
+from kb.selectors.tags import tag_concept
 from kb.selectors.tags import tag_list as tag_list_select
 from kb.selectors.users import user_directory
 from kb.selectors.validators import thread_validator
@@ -50,6 +49,7 @@ from kb.services import page_cache as page_versions
 from kb.services.comments import comment_is_editable
 from kb.services.views import question_view_record, visitor_key
 from kb.templatetags.kb_pages import keyset_param, question_slug, question_url
+from kb.views.access import answer_or_404, question_or_404, tag_or_404
 from kb.views.page_cache import (
     FRAGMENT_HEADER,
     anonymous_page,
@@ -64,8 +64,6 @@ QUESTIONS_PER_PAGE = 30
 USERS_PER_PAGE = 36
 TAGS_PER_PAGE = 60
 USER_POSTS_PER_PAGE = 15
-SEARCH_QUERY_MAX_LENGTH = 200
-SEARCH_MAX_TERMS = 8
 TAG_ORDERS = ("popular", "name")
 
 
@@ -117,13 +115,6 @@ def home(request: HttpRequest) -> HttpResponse:
         "kb/question_list.html",
         {"page": page, "tab": tab, "tabs": tabs},
     )
-
-
-def _question_or_404(request: HttpRequest, pk: int) -> Question:
-    try:
-        return question_get(viewer=request.user, pk=pk)
-    except Question.DoesNotExist as error:
-        raise Http404 from error
 
 
 def _count_view(request: HttpRequest, pk: str, slug: str | None = None) -> None:
@@ -331,16 +322,13 @@ def _history_page(
 
 @require_safe
 def question_history(request: HttpRequest, pk: int) -> HttpResponse:
-    question = _question_or_404(request, pk)
+    question = question_or_404(request, pk)
     return _history_page(request, question, question)
 
 
 @require_safe
 def answer_history(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        answer = answer_get(viewer=request.user, pk=pk)
-    except Answer.DoesNotExist as error:
-        raise Http404 from error
+    answer = answer_or_404(request, pk)
     return _history_page(request, answer, answer.question)
 
 
@@ -358,10 +346,7 @@ def tag_list(request: HttpRequest) -> HttpResponse:
 @require_safe
 @anonymous_page
 def tag_detail(request: HttpRequest, name: str) -> HttpResponse:
-    try:
-        tag = tag_get(name=name)
-    except Tag.DoesNotExist as error:
-        raise Http404 from error
+    tag = tag_or_404(name)
     if tag.name != name:  # an alias or another spelling: send readers to the tag's own page
         return redirect(tag, permanent=True)
     tab = _tab(request)
@@ -428,22 +413,3 @@ def user_detail(request: HttpRequest, username: str) -> HttpResponse:
             ),
         },
     )
-
-
-def search_terms(text: str) -> list[str]:
-    """Whitespace-separated terms of a search box, bounded in length and number."""
-    return text[:SEARCH_QUERY_MAX_LENGTH].split()[:SEARCH_MAX_TERMS]
-
-
-@require_safe
-def search(request: HttpRequest) -> HttpResponse:
-    """Every term must occur in the title or body. (Real Chinese search replaces this.)"""
-    query = request.GET.get("q", "").strip()
-    terms = search_terms(query)
-    page = None
-    if terms:
-        questions = question_list(viewer=request.user, tab="newest")
-        for term in terms:
-            questions = questions.filter(Q(title__icontains=term) | Q(body__icontains=term))
-        page = _page(request, questions, per_page=QUESTIONS_PER_PAGE)
-    return render(request, "kb/search.html", {"query": query, "page": page})

@@ -2,16 +2,11 @@
 the Markdown preview and tag suggestions. Each write calls one service; refused input comes back
 in the same form with its errors, as typed."""
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -29,7 +24,7 @@ from kb.forms import (
     tag_names,
 )
 from kb.interview import Interview, interview_diff, interview_diff_of
-from kb.models import Answer, Comment, Question, Revision
+from kb.models import Answer, Question, Revision
 from kb.permissions import can_edit_directly, edit_refusal, refuse
 from kb.rules import rule
 from kb.selectors.questions import answer_get, question_get
@@ -46,55 +41,8 @@ from kb.services.edits import EditConflict, post_edit, revision_rollback
 from kb.services.questions import question_create
 from kb.services.validation import validate_body
 from kb.templatetags.kb_pages import question_url
+from kb.views.access import answer_or_404, comment_or_404, member_required, question_or_404
 from kb.views.html import question_page
-
-# What a logged-out visitor may have typed into a form that we show back to them.
-_TEXT_FIELDS = ("title", "body", "tags", "summary", "short_answer", "key_points")
-
-
-def _page_before(request: HttpRequest) -> str:
-    """The page the visitor came from (same site only), for a login that follows a POST."""
-    referer = request.headers.get("referer", "")
-    if url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}):
-        return referer
-    return reverse("kb:home")
-
-
-def member_required(view):
-    """Log in first. A GET goes to the login page and back; a POST from someone whose session
-    ended shows the login page with the text they typed, so it is not lost."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if request.user.is_authenticated:
-            return view(request, *args, **kwargs)
-        if request.method != "POST":
-            return redirect_to_login(request.get_full_path())
-        kept = [(name, request.POST[name]) for name in _TEXT_FIELDS if request.POST.get(name)]
-        if not kept:
-            return redirect_to_login(_page_before(request))
-        return render(
-            request,
-            "registration/login.html",
-            {"form": AuthenticationForm(request), "next": _page_before(request), "kept": kept},
-            status=401,
-        )
-
-    return wrapper
-
-
-def _question_or_404(request: HttpRequest, pk: int) -> Question:
-    try:
-        return question_get(viewer=request.user, pk=pk)
-    except Question.DoesNotExist as error:
-        raise Http404 from error
-
-
-def _answer_or_404(request: HttpRequest, pk: int) -> Answer:
-    try:
-        return answer_get(viewer=request.user, pk=pk)
-    except Answer.DoesNotExist as error:
-        raise Http404 from error
 
 
 def _post_url(post: Question | Answer) -> str:
@@ -163,7 +111,7 @@ def _sent_before(request: HttpRequest, kind: str, token: str) -> HttpResponse | 
 @member_required
 @require_POST
 def answer_add(request: HttpRequest, pk: int) -> HttpResponse:
-    question = _question_or_404(request, pk)
+    question = question_or_404(request, pk)
     form = AnswerForm(request.POST)
     form.is_valid()
     if _wants_preview(request):
@@ -321,13 +269,13 @@ def _edit(request: HttpRequest, post: Question | Answer) -> HttpResponse:
 @member_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def question_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    return _edit(request, _question_or_404(request, pk))
+    return _edit(request, question_or_404(request, pk))
 
 
 @member_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def answer_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    return _edit(request, _answer_or_404(request, pk))
+    return _edit(request, answer_or_404(request, pk))
 
 
 # ---------- Diff and rollback ----------
@@ -386,13 +334,13 @@ def _diff(request: HttpRequest, post: Question | Answer, question: Question) -> 
 
 @require_safe
 def question_diff(request: HttpRequest, pk: int) -> HttpResponse:
-    question = _question_or_404(request, pk)
+    question = question_or_404(request, pk)
     return _diff(request, question, question)
 
 
 @require_safe
 def answer_diff(request: HttpRequest, pk: int) -> HttpResponse:
-    answer = _answer_or_404(request, pk)
+    answer = answer_or_404(request, pk)
     return _diff(request, answer, answer.question)
 
 
@@ -426,13 +374,13 @@ def _rollback(request: HttpRequest, post: Question | Answer) -> HttpResponse:
 @member_required
 @require_POST
 def question_rollback(request: HttpRequest, pk: int) -> HttpResponse:
-    return _rollback(request, _question_or_404(request, pk))
+    return _rollback(request, question_or_404(request, pk))
 
 
 @member_required
 @require_POST
 def answer_rollback(request: HttpRequest, pk: int) -> HttpResponse:
-    return _rollback(request, _answer_or_404(request, pk))
+    return _rollback(request, answer_or_404(request, pk))
 
 
 # ---------- Comments ----------
@@ -457,32 +405,21 @@ def _comment_add(request: HttpRequest, post: Question | Answer, question: Questi
 @member_required
 @require_POST
 def question_comment_add(request: HttpRequest, pk: int) -> HttpResponse:
-    question = _question_or_404(request, pk)
+    question = question_or_404(request, pk)
     return _comment_add(request, question, question)
 
 
 @member_required
 @require_POST
 def answer_comment_add(request: HttpRequest, pk: int) -> HttpResponse:
-    answer = _answer_or_404(request, pk)
+    answer = answer_or_404(request, pk)
     return _comment_add(request, answer, answer.question)
-
-
-def _comment_or_404(request: HttpRequest, comment_id: int) -> tuple[Comment, Question]:
-    comment = get_object_or_404(
-        Comment.objects.visible_to(request.user).select_related("author"), pk=comment_id
-    )
-    if comment.answer_id:
-        question = _answer_or_404(request, comment.answer_id).question
-    else:
-        question = _question_or_404(request, comment.question_id)
-    return comment, question
 
 
 @member_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def comment_edit_view(request: HttpRequest, comment_id: int) -> HttpResponse:
-    comment, question = _comment_or_404(request, comment_id)
+    comment, question = comment_or_404(request, comment_id)
     if not comment_is_editable(actor=request.user, comment=comment):
         raise PermissionDenied(_("This comment can no longer be edited."))
     form = CommentForm(request.POST or None, initial={"body": comment.body})
@@ -503,7 +440,7 @@ def comment_edit_view(request: HttpRequest, comment_id: int) -> HttpResponse:
 @member_required
 @require_POST
 def comment_delete_view(request: HttpRequest, comment_id: int) -> HttpResponse:
-    comment, question = _comment_or_404(request, comment_id)
+    comment, question = comment_or_404(request, comment_id)
     try:
         comment_delete(actor=request.user, comment=comment)
     except ValidationError as error:

@@ -5,7 +5,7 @@ import.js only helps); every write calls the service the API calls."""
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -14,18 +14,17 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from kb import permissions
 from kb.article_import import ArticleError
 from kb.forms_imports import ImportSourceForm, ImportUploadForm, plan_from_post
-from kb.models import Answer, ArticleImport
+from kb.models import Answer
 from kb.selectors.imports import (
-    import_get,
     import_list,
     import_plan_read,
     plan_match,
     plan_merge,
     plan_split,
 )
-from kb.selectors.questions import answer_get
 from kb.services.imports import answer_verify, import_run, import_undo
 from kb.templatetags.kb_pages import question_url
+from kb.views.access import answer_or_404, import_or_404
 
 
 def _check_may_import(request: HttpRequest) -> None:
@@ -122,18 +121,11 @@ def _plan_posted(request: HttpRequest) -> HttpResponse:
     return redirect("kb:import_detail", pk=result.article_import.pk)
 
 
-def _import_or_404(request: HttpRequest, pk: int) -> ArticleImport:
-    try:
-        return import_get(viewer=request.user, pk=pk)
-    except ArticleImport.DoesNotExist as error:
-        raise Http404 from error
-
-
 @require_safe
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    article_import = _import_or_404(request, pk)
+    article_import = import_or_404(request, pk)
     answers = list(
         Answer.objects.filter(pk__in=article_import.answer_ids)
         .select_related("question")
@@ -156,7 +148,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def import_undo_view(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(reverse("kb:import_detail", kwargs={"pk": pk}))
-    article_import = _import_or_404(request, pk)
+    article_import = import_or_404(request, pk)
     try:
         import_undo(actor=request.user, article_import=article_import)
     except PermissionDenied as error:
@@ -168,10 +160,7 @@ def import_undo_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def answer_verify_view(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        answer = answer_get(viewer=request.user, pk=pk)
-    except Answer.DoesNotExist as error:
-        raise Http404 from error
+    answer = answer_or_404(request, pk)
     back = f"{question_url(answer.question)}#answer-{answer.pk}"
     if not request.user.is_authenticated:
         return redirect_to_login(back)

@@ -3,12 +3,9 @@ the moderation log, a member's suspension form, and the POST endpoints behind th
 question page. Every write calls the same service as the API; refusals come back as the page with
 the reason in a message and a 400 or 403 status."""
 
-from functools import wraps
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -24,6 +21,7 @@ from kb import permissions
 from kb.diff import inline_diff_html, tags_diff
 from kb.interview import interview_diff
 from kb.models import Answer, Comment, Flag, Question, Revision
+from kb.moderation_actions import ACTIONS
 from kb.selectors.moderation import (
     correction_queue,
     flag_groups_for,
@@ -34,12 +32,12 @@ from kb.selectors.moderation import (
     suggested_edit_list_by_author,
     unverified_answer_list,
 )
-from kb.selectors.questions import answer_get, question_get
+from kb.selectors.questions import question_get
 from kb.services import closing, flags, moderation, reviews
 from kb.services.comments import comment_delete
 from kb.services.flags import CORRECTION_REASONS
-from kb.services.moderation import ACTIONS
 from kb.templatetags.kb_pages import question_url
+from kb.views.access import member_required, suggested_edit_or_404, target_or_404
 from kb.views.page_cache import fragment_key
 
 User = get_user_model()
@@ -47,18 +45,6 @@ UNVERIFIED_SHOWN = 50  # imported answers waiting for a check, shown under the f
 
 QUEUE_PAGE_SIZE = 20
 LOG_PAGE_SIZE = 50
-
-
-def member_required(view):
-    """Anonymous visitors go to the login page (and come back)."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _messages_of(error: Exception) -> list[str]:
@@ -86,23 +72,6 @@ def _int_field(request: HttpRequest, name: str, *, required: bool) -> int | None
 
 
 # --- Looking up what the tools act on ---------------------------------------------------------
-
-
-def _target_or_404(request: HttpRequest, kind: str, pk: int):
-    try:
-        if kind == "question":
-            return question_get(viewer=request.user, pk=pk)
-        if kind == "answer":
-            return answer_get(viewer=request.user, pk=pk)
-        if kind == "comment":
-            comment = Comment.objects.visible_to(request.user).get(pk=pk)
-            post = comment.answer_id and answer_get(viewer=request.user, pk=comment.answer_id)
-            if not post:
-                question_get(viewer=request.user, pk=comment.question_id)
-            return comment
-    except (Question.DoesNotExist, Answer.DoesNotExist, Comment.DoesNotExist) as error:
-        raise Http404 from error
-    raise Http404
 
 
 def _target_url(target) -> str:
@@ -282,7 +251,7 @@ def post_action(request: HttpRequest, kind: str, pk: int, action: str) -> HttpRe
         raise Http404
     if request.method != "POST" and action not in CONFIRMED_ACTIONS:
         return HttpResponseNotAllowed(["POST"])
-    target = _target_or_404(request, kind, pk)
+    target = target_or_404(request, kind, pk)
     if request.method != "POST":
         refusal = _confirm_refusal(request, target, action)
         if refusal is not None:
@@ -331,7 +300,7 @@ def post_action(request: HttpRequest, kind: str, pk: int, action: str) -> HttpRe
 @member_required
 def comment_flag(request: HttpRequest, pk: int) -> HttpResponse:
     """A comment has no room for the flag form: it gets this page."""
-    comment = _target_or_404(request, "comment", pk)
+    comment = target_or_404(request, "comment", pk)
     back_url = _target_url(comment)
     errors: list[str] = []
     status = 200
@@ -427,10 +396,7 @@ def review_edits(request: HttpRequest) -> HttpResponse:
 @member_required
 def review_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: one suggested edit with its diff and the improve form. POST: decide on it."""
-    try:
-        revision = review_edit_get(viewer=request.user, pk=pk)
-    except Revision.DoesNotExist as error:
-        raise Http404 from error
+    revision = suggested_edit_or_404(request, pk)
     improve = {}
     status = 200
     if request.method == "POST":
@@ -515,7 +481,7 @@ def flag_queue_view(request: HttpRequest) -> HttpResponse:
 def flag_resolve(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     if kind not in ("question", "answer", "comment"):
         raise Http404
-    target = _target_or_404(request, kind, pk)
+    target = target_or_404(request, kind, pk)
     try:
         result = flags.flags_resolve(
             actor=request.user,

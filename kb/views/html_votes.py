@@ -6,7 +6,7 @@ static/kb/votes.js does the same in place through the API."""
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from kb.services.votes import (
     vote_retract,
 )
 from kb.templatetags.kb_votes import post_url
+from kb.views.access import answer_or_404, question_or_404
 
 # The form's `value`: 1 up, -1 down, 0 withdraws the vote (the pressed button sends 0).
 VOTE_VALUES = {"1": 1, "-1": -1, "0": 0}
@@ -81,25 +82,14 @@ def _vote(request: HttpRequest, post: Question | Answer) -> HttpResponse:
 def question_vote(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.is_authenticated:
         return _login_first(request, "question", pk)
-    try:
-        question = question_get(viewer=request.user, pk=pk)
-    except Question.DoesNotExist as error:
-        raise Http404 from error
-    return _vote(request, question)
-
-
-def _answer_or_404(request: HttpRequest, pk: int) -> Answer:
-    try:
-        return answer_get(viewer=request.user, pk=pk)
-    except Answer.DoesNotExist as error:
-        raise Http404 from error
+    return _vote(request, question_or_404(request, pk))
 
 
 @require_POST
 def answer_vote(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.is_authenticated:
         return _login_first(request, "answer", pk)
-    return _vote(request, _answer_or_404(request, pk))
+    return _vote(request, answer_or_404(request, pk))
 
 
 @require_POST
@@ -107,7 +97,7 @@ def answer_accept_view(request: HttpRequest, pk: int) -> HttpResponse:
     """`accept=1` accepts the answer (replacing an earlier accept), `accept=0` withdraws it."""
     if not request.user.is_authenticated:
         return _login_first(request, "answer", pk)
-    answer = _answer_or_404(request, pk)
+    answer = answer_or_404(request, pk)
     back = post_url(answer)
     accept = request.POST.get("accept", "1").strip() != "0"
     try:

@@ -2,6 +2,7 @@ import io
 import json
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.models import ApiToken, ReputationEvent, User
 from kb.dump import DUMPED_MODELS, RECORD_TYPES, database_contents, dump_lines
@@ -16,9 +18,11 @@ from kb.interview import FollowUp, Interview
 from kb.models import (
     Answer,
     ArticleImport,
+    CloseVote,
     Flag,
     ModerationAction,
     Question,
+    ReviewVote,
     Revision,
     Tag,
     TagAlias,
@@ -30,6 +34,14 @@ from kb.services.questions import question_create
 from kb.services.revisions import revision_append
 from kb.services.starter import system_user_get_or_create
 from kb.services.tags import tag_upsert
+from notifications.models import (
+    Bookmark,
+    Notification,
+    NotificationSettings,
+    QuestionFollow,
+    TagPreference,
+)
+from practice.models import PracticeCard, PracticeReview
 from tests.factories import UserFactory, moderator_create, question_make
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +59,8 @@ def _fresh_throttle_counts():
 
 @pytest.fixture
 def populated():
-    """A small site with one of everything, made through the services where they exist.
+    """A small site with a row in every table a backup carries, made through the services where
+    they exist (tests/kb/test_restore_drill.py restores it into a new database).
 
     Comments, votes, flags, moderation records and reputation events have no service yet, so
     they are rows written with the ORM, the way such a service would write them."""
@@ -135,6 +148,32 @@ def populated():
     ReputationEvent.objects.create(
         user=author, kind="reversal", amount=-10, question=question, reverses=event
     )
+    # What a restore needs beyond the content (docs/dump-format.md, "Restore records").
+    pending = Revision.objects.get(status=Revision.Status.PENDING)
+    ReviewVote.objects.create(revision=pending, reviewer=reader, decision="reject", reason="不对")
+    CloseVote.objects.create(
+        question=duplicate, user=author, kind="close", reason="duplicate",
+        duplicate_of=question,
+    )  # fmt: skip
+    CloseVote.objects.create(
+        question=question, user=reader, kind="close", reason="off_topic", is_active=False
+    )
+    Answer.objects.filter(pk=hidden_answer.pk).update(hidden_by_flags=True)
+    QuestionFollow.objects.get_or_create(user=reader, question=question)
+    QuestionFollow.objects.create(user=author, question=duplicate, active=False)
+    Bookmark.objects.create(user=reader, question=question)
+    TagPreference.objects.create(user=reader, tag=Tag.objects.get(name="llm"), kind="watched")
+    NotificationSettings.objects.update_or_create(user=reader, defaults={"email_mode": "daily"})
+    Notification.objects.create(
+        recipient=author, actor=reader, kind="answer", question=question,
+        answer=answer, read_at=timezone.now(),
+    )  # fmt: skip
+    card = PracticeCard.objects.create(
+        user=reader, question=question, state=2, step=None, stability=3.25, difficulty=5.5,
+        due=timezone.now() + timedelta(days=3), last_review=timezone.now(), review_count=1,
+    )  # fmt: skip
+    PracticeReview.objects.create(card=card, grade=3, state_before=1, reviewed_at=timezone.now())
+    type(reader).objects.filter(pk=reader.pk).update(practice_due_at=card.due)
     return {"question": question, "answer": answer, "hidden_answer": hidden_answer,
             "duplicate": duplicate, "deleted": deleted, "author": author}  # fmt: skip
 
@@ -308,7 +347,8 @@ def test_header_names_format_version_and_licence(populated, tmp_path):
 def test_records_come_in_dependency_order_sorted_by_id_with_sorted_keys(populated, tmp_path):
     lines = export(tmp_path / "dump.jsonl")
     order = [t.name for t in RECORD_TYPES]
-    keys = [(order.index(r["type"]), r["id"]) for r in records(lines)]
+    # notification_settings is keyed by its member (user_id), the others by id
+    keys = [(order.index(r["type"]), r.get("id", r.get("user_id"))) for r in records(lines)]
     assert keys == sorted(keys)
     for line in lines:
         record = json.loads(line)
@@ -418,7 +458,7 @@ BAD_DUMPS = {
         lambda lines: _edit(lines, "revision", lambda r: r.update(key_points="一条")),
         "key_points must be a list of strings",
     ),
-    "out of order": (_move_first_user_to_end, "a user record after reputation_event records"),
+    "out of order": (_move_first_user_to_end, "a user record after practice_review records"),
 }
 
 

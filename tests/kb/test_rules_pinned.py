@@ -1,0 +1,477 @@
+"""Rules that mutation testing (tools/mutate.py, docs/mutation.md) found unpinned: each test fails
+when its rule is broken by one change (a flipped comparison, a dropped condition, a removed row
+lock). Expectations are written by hand, never computed with the code under test."""
+
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import CommandError, call_command
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User
+from kb import permissions
+from kb.models import Answer, CloseVote, Question
+from kb.permissions import Refused
+from kb.services import closing
+from kb.services.reputation import day_start, next_day_start, reputation_grant
+from kb.services.votes import (
+    VoteLimitReached,
+    VoteLocked,
+    answer_accept,
+    answer_unaccept,
+    vote_cast,
+    vote_retract,
+)
+from tests.factories import TagFactory, UserFactory, answer_make, moderator_create, question_make
+
+pytestmark = pytest.mark.django_db
+
+
+def member(reputation: int = 1, **fields) -> User:
+    user = UserFactory(**fields)
+    if reputation > 1:  # stored reputation is the ledger's sum (at least 1)
+        reputation_grant(actor=None, user=user, amount=reputation, reason="test seed")
+        user.refresh_from_db()
+    return user
+
+
+def code(refusal) -> str | None:
+    return None if refusal is None else refusal.code
+
+
+# --- Who the viewer is: anonymous, deactivated, suspended, staff -----------------------------
+
+
+def roles() -> dict[str, object]:
+    from django.contrib.auth.models import AnonymousUser
+
+    later = timezone.now() + timedelta(days=2)
+    return {
+        "anonymous": AnonymousUser(),
+        "deactivated": member(2000, is_active=False),
+        "suspended": member(2000, suspended_until=later),
+        "suspension over": member(2000, suspended_until=timezone.now() - timedelta(seconds=5)),
+        "staff": member(1, is_staff=True),
+        "moderator": moderator_create(),
+        "suspended moderator": moderator_create(suspended_until=later),
+        "member": member(2000),
+    }
+
+
+def test_member_refusal_names_each_kind_of_viewer():
+    people = roles()
+    expected = {
+        "anonymous": "login_required",
+        "deactivated": "inactive",
+        "suspended": "suspended",
+        "suspension over": None,
+        "staff": None,
+        "moderator": None,
+        "suspended moderator": "suspended",
+        "member": None,
+    }
+    assert {k: code(permissions.member_refusal(u)) for k, u in people.items()} == expected
+
+
+def test_staff_accounts_are_moderators_and_suspension_stops_moderating():
+    people = roles()
+    moderating = {k for k, u in people.items() if permissions.can_moderate(u)}
+    assert moderating == {"staff", "moderator"}
+    assert permissions.is_moderator(people["suspended moderator"])
+    assert not permissions.is_moderator(people["member"])
+    active = {k for k, u in people.items() if permissions.is_active_member(u)}
+    assert active == {"suspension over", "staff", "moderator", "member"}
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("anonymous", "login_required"),
+        ("deactivated", "inactive"),
+        ("suspended", "suspended"),
+        ("suspension over", None),
+        ("staff", None),  # reputation 1, but staff hold every privilege
+        ("suspended moderator", "suspended"),
+    ],
+)
+def test_who_may_vote_down(who, expected):
+    answer = answer_make(question=question_make())
+    assert code(permissions.vote_refusal(roles()[who], answer, -1)) == expected
+
+
+# --- Votes ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reputation", "value", "expected"),
+    [
+        (14, 1, "needs_privilege"),
+        (15, 1, None),
+        (124, -1, "needs_privilege"),
+        (125, -1, None),
+        (1, None, None),  # retracting needs no privilege
+    ],
+)
+def test_vote_privileges_start_exactly_at_their_thresholds(reputation, value, expected):
+    post = question_make()
+    assert code(permissions.vote_refusal(member(reputation), post, value)) == expected
+
+
+def test_nobody_votes_on_deleted_or_locked_posts_or_answers_of_such_questions():
+    voter = member(2000)
+    question = question_make()
+    answer = answer_make(question=question)
+    assert code(permissions.vote_refusal(voter, answer, 1)) is None
+    Question.objects.filter(pk=question.pk).update(status=Question.Status.DELETED)
+    answer = Answer.objects.select_related("question").get(pk=answer.pk)
+    assert code(permissions.vote_refusal(voter, answer, 1)) == "deleted"
+
+    question = question_make()
+    answer = answer_make(question=question)
+    Question.objects.filter(pk=question.pk).update(locked_until=timezone.now() + timedelta(1))
+    answer = Answer.objects.select_related("question").get(pk=answer.pk)
+    assert code(permissions.vote_refusal(voter, answer, 1)) == "locked"
+    assert code(permissions.vote_refusal(voter, answer, None)) == "locked"
+    Answer.objects.filter(pk=answer.pk).update(is_deleted=True)
+    answer = Answer.objects.select_related("question").get(pk=answer.pk)
+    assert code(permissions.vote_refusal(voter, answer, 1)) == "deleted"
+
+
+def test_an_expired_lock_no_longer_locks_and_the_locked_status_does():
+    question = question_make()
+    question.locked_until = timezone.now() - timedelta(seconds=1)
+    assert not permissions.post_is_locked(question)
+    question.locked_until = timezone.now() + timedelta(minutes=1)
+    assert permissions.post_is_locked(question)
+    question.locked_until = None
+    question.status = Question.Status.LOCKED
+    assert permissions.post_is_locked(question)
+    answer = answer_make(question=question_make())
+    answer.locked_until = None
+    assert not permissions.post_is_locked(answer)
+
+
+def test_withdrawing_an_accept_is_the_askers_alone():
+    asker = member()
+    question = question_make(author=asker)
+    answer = answer_make(question=question)
+    answer_accept(actor=asker, answer=answer)
+    for stranger in (member(5000), answer.author):
+        with pytest.raises(Refused) as refused:
+            answer_unaccept(actor=stranger, answer=answer)
+        assert refused.value.code == "not_asker"
+    question.refresh_from_db()
+    assert question.accepted_answer_id == answer.pk
+    answer_unaccept(actor=asker, answer=answer)
+    question.refresh_from_db()
+    assert question.accepted_answer_id is None
+
+
+def test_a_suspended_asker_cannot_accept_and_a_locked_question_takes_no_accept():
+    asker = member()
+    question = question_make(author=asker)
+    answer = answer_make(question=question)
+    User.objects.filter(pk=asker.pk).update(suspended_until=timezone.now() + timedelta(days=1))
+    asker.refresh_from_db()
+    with pytest.raises(Refused) as refused:
+        answer_accept(actor=asker, answer=answer)
+    assert refused.value.code == "suspended"
+    User.objects.filter(pk=asker.pk).update(suspended_until=None)
+    asker.refresh_from_db()
+    Question.objects.filter(pk=question.pk).update(locked_until=timezone.now() + timedelta(1))
+    with pytest.raises(Refused) as refused:
+        answer_accept(actor=asker, answer=answer)
+    assert refused.value.code == "locked"
+
+
+def test_the_vote_day_starts_at_midnight_in_the_sites_time_zone(settings):
+    settings.TIME_ZONE = "Asia/Shanghai"  # UTC+8, no daylight saving
+    timezone.deactivate()
+    # 2026-03-02 00:30 in Shanghai is 2026-03-01 16:30 UTC.
+    now = datetime(2026, 3, 1, 16, 30, tzinfo=UTC)
+    assert day_start(now) == datetime(2026, 3, 1, 16, 0, tzinfo=UTC)
+    assert next_day_start(now) == datetime(2026, 3, 2, 16, 0, tzinfo=UTC)
+    # One minute before local midnight still belongs to the day before.
+    late = datetime(2026, 3, 1, 15, 59, tzinfo=UTC)
+    assert day_start(late) == datetime(2026, 2, 28, 16, 0, tzinfo=UTC)
+    assert next_day_start(late) == datetime(2026, 3, 1, 16, 0, tzinfo=UTC)
+
+
+def test_the_daily_vote_limit_counts_todays_votes_and_says_when_it_resets(settings):
+    settings.MIANJING = {**settings.MIANJING, "VOTES_PER_DAY": 2}
+    voter = member(200)
+    posts = [question_make() for _ in range(4)]
+    vote_cast(actor=voter, post=posts[0], value=1)
+    # A vote cast before today's local midnight does not count against today.
+    yesterday = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    voter.votes.update(created_at=yesterday - timedelta(seconds=1))
+    vote_cast(actor=voter, post=posts[1], value=1)
+    vote_cast(actor=voter, post=posts[2], value=1)
+    with pytest.raises(VoteLimitReached) as limit:
+        vote_cast(actor=voter, post=posts[3], value=1)
+    local_now = timezone.localtime()
+    tomorrow = (local_now + timedelta(days=1)).date()
+    expected = datetime(tomorrow.year, tomorrow.month, tomorrow.day,
+                        tzinfo=local_now.tzinfo)  # fmt: skip
+    assert limit.value.reset_at == expected
+    assert limit.value.limit == 2
+    assert 0 < limit.value.retry_after <= 24 * 3600
+    # Changing an existing vote is not a new vote: the limit does not apply.
+    vote_retract(actor=voter, post=posts[2])
+
+
+def test_changing_a_vote_within_the_window_and_not_after(settings):
+    settings.MIANJING = {**settings.MIANJING, "VOTE_CHANGE_WINDOW_SECONDS": 300}
+    voter = member(200)
+    post = question_make()
+    vote_cast(actor=voter, post=post, value=1)
+    assert vote_cast(actor=voter, post=post, value=-1).score == -1
+    Question.objects.filter(pk=post.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+    voter.votes.update(updated_at=timezone.now() - timedelta(seconds=290))
+    assert vote_cast(actor=voter, post=post, value=1).score == 1  # still within 300 s
+    voter.votes.update(updated_at=timezone.now() - timedelta(seconds=301))
+    with pytest.raises(VoteLocked) as locked_in:
+        vote_cast(actor=voter, post=post, value=-1)
+    assert " 5 " in str(locked_in.value)  # minutes, in the active language
+    # An edit of the post after the vote opens it again.
+    Question.objects.filter(pk=post.pk).update(updated_at=timezone.now())
+    assert vote_cast(actor=voter, post=post, value=-1).score == -1
+    Question.objects.filter(pk=post.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+    voter.votes.update(updated_at=timezone.now() - timedelta(seconds=301))
+    with pytest.raises(VoteLocked):
+        vote_cast(actor=voter, post=post, value=1)
+    assert " 5 " in str(locked_in.value)  # minutes, in the active language
+    post.refresh_from_db()
+    assert post.score == -1
+
+
+def test_a_vote_must_be_one_or_minus_one():
+    voter = member(200)
+    post = question_make()
+    for value in (0, 2, True, "1"):
+        with pytest.raises(ValidationError):
+            vote_cast(actor=voter, post=post, value=value)
+    assert not voter.votes.exists()
+
+
+# --- Reputation -------------------------------------------------------------------------------
+
+
+def test_reconcile_without_fix_reports_and_writes_nothing():
+    voter = member(200)
+    question = question_make()
+    vote_cast(actor=voter, post=question, value=1)
+    author = question.author
+    User.objects.filter(pk=author.pk).update(reputation=F("reputation") + 7)
+    Question.objects.filter(pk=question.pk).update(score=F("score") + 3)
+    out = StringIO()
+    with pytest.raises(CommandError, match="2 differences"):
+        call_command("reconcile_reputation", stdout=out)
+    author.refresh_from_db()
+    question.refresh_from_db()
+    assert (author.reputation, question.score) == (10 + 7, 1 + 3)
+    call_command("reconcile_reputation", "--fix", stdout=StringIO())
+    author.refresh_from_db()
+    question.refresh_from_db()
+    assert (author.reputation, question.score) == (10, 1)
+
+
+# --- Close votes ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("state", ["deleted", "locked"])
+def test_no_close_votes_on_deleted_or_locked_questions(state):
+    voter = member(1500)
+    question = question_make()
+    if state == "deleted":
+        Question.objects.filter(pk=question.pk).update(status=Question.Status.DELETED)
+    else:
+        Question.objects.filter(pk=question.pk).update(locked_until=timezone.now() + timedelta(1))
+    with pytest.raises(PermissionDenied) as refused:
+        closing.question_close(actor=voter, question=question, reason="off_topic")
+    assert refused.value.code == state
+    assert not CloseVote.objects.filter(question=question).exists()
+
+
+def test_close_votes_need_exactly_the_threshold_and_moderators_close_locked_questions():
+    question = question_make()
+    assert code(permissions.close_vote_refusal(member(1499), question)) == "needs_privilege"
+    assert code(permissions.close_vote_refusal(member(1500), question)) is None
+    question.locked_until = timezone.now() + timedelta(days=1)
+    assert code(permissions.close_vote_refusal(member(1500), question)) == "locked"
+    assert code(permissions.close_vote_refusal(moderator_create(), question)) is None
+    question.status = Question.Status.DELETED
+    assert code(permissions.close_vote_refusal(moderator_create(), question)) == "deleted"
+
+
+# --- Comments, flags, deletion ----------------------------------------------------------------
+
+
+@pytest.mark.real_privileges
+def test_comment_everywhere_starts_at_50_and_own_threads_are_always_open():
+    TagFactory(name="llm")
+    asker = member()
+    question = question_make(author=asker)
+    answer = answer_make(question=question)
+    assert code(permissions.comment_refusal(member(49), question)) == "needs_privilege"
+    assert code(permissions.comment_refusal(member(50), question)) is None
+    assert code(permissions.comment_refusal(asker, answer)) is None  # an answer to my question
+    assert code(permissions.comment_refusal(answer.author, answer)) is None  # my own answer
+    question.locked_until = timezone.now() + timedelta(days=1)
+    answer.question = question
+    assert code(permissions.comment_refusal(asker, answer)) == "locked"
+    assert code(permissions.comment_refusal(moderator_create(), answer)) is None
+    answer.is_deleted = True
+    assert code(permissions.comment_refusal(moderator_create(), answer)) == "deleted"
+
+
+@pytest.mark.real_privileges
+def test_flagging_starts_at_15_and_never_on_own_or_deleted_posts():
+    TagFactory(name="llm")
+    answer = answer_make(question=question_make())
+    assert code(permissions.flag_refusal(member(14), answer)) == "needs_privilege"
+    assert code(permissions.flag_refusal(member(15), answer)) is None
+    assert code(permissions.flag_refusal(answer.author, answer)) == "own_post"
+    answer.is_deleted = True
+    assert code(permissions.flag_refusal(member(15), answer)) == "deleted"
+    assert code(permissions.tag_create_refusal(member(299))) == "needs_privilege"
+    assert code(permissions.tag_create_refusal(member(300))) is None
+
+
+def test_who_may_delete_a_post():
+    author = member()
+    question = question_make(author=author)
+    own = answer_make(question=question, author=author)
+    assert code(permissions.delete_refusal(author, question)) is None  # only own answers
+    assert code(permissions.delete_refusal(member(5000), question)) == "not_author"
+    other = answer_make(question=question)
+    assert code(permissions.delete_refusal(author, question)) == "answered_by_others"
+    Answer.objects.filter(pk=other.pk).update(is_deleted=True)  # a deleted answer does not count
+    assert code(permissions.delete_refusal(author, question)) is None
+    Question.objects.filter(pk=question.pk).update(accepted_answer=own)
+    own = Answer.objects.select_related("question").get(pk=own.pk)
+    assert code(permissions.delete_refusal(author, own)) == "accepted"
+    assert code(permissions.delete_refusal(moderator_create(), own)) is None
+    own.question.locked_until = timezone.now() + timedelta(days=1)
+    own.question.accepted_answer = None
+    assert code(permissions.delete_refusal(author, own)) == "locked"
+    own.is_deleted = True
+    assert code(permissions.delete_refusal(moderator_create(), own)) == "already_deleted"
+    User.objects.filter(pk=author.pk).update(is_active=False)
+    author.refresh_from_db()
+    assert code(permissions.delete_refusal(author, question)) == "inactive"
+
+
+def test_who_may_undelete_a_post():
+    author = member()
+    answer = answer_make(question=question_make(), author=author)
+    assert code(permissions.undelete_refusal(author, answer, deleted_by_author=True)) == (
+        "not_deleted"
+    )
+    answer.is_deleted = True
+    assert code(permissions.undelete_refusal(author, answer, deleted_by_author=True)) is None
+    assert code(permissions.undelete_refusal(author, answer, deleted_by_author=False)) == (
+        "not_author"
+    )
+    assert code(permissions.undelete_refusal(member(), answer, deleted_by_author=True)) == (
+        "not_author"
+    )
+    moderator = moderator_create()
+    assert code(permissions.undelete_refusal(moderator, answer, deleted_by_author=False)) is None
+    answer.question.status = Question.Status.DELETED
+    refusal = permissions.undelete_refusal(moderator, answer, deleted_by_author=False)
+    assert code(refusal) == "question_deleted"
+
+
+# --- Editing, viewing, answering --------------------------------------------------------------
+
+
+def test_who_edits_directly_and_who_edits_at_all():
+    author = member()
+    question = question_make(author=author)
+    assert permissions.can_edit_directly(author, question)
+    assert not permissions.can_edit_directly(member(999), question)
+    assert permissions.can_edit_directly(member(1000), question)
+    assert permissions.can_edit(member(), question)
+    question.locked_until = timezone.now() + timedelta(days=1)
+    assert not permissions.can_edit_directly(author, question)
+    assert permissions.can_edit_directly(moderator_create(), question)
+    assert not permissions.can_edit(member(5000), question)
+    assert permissions.can_edit(moderator_create(), question)
+    question.locked_until = None
+    question.status = Question.Status.DELETED
+    assert not permissions.can_edit_directly(moderator_create(), question)
+    assert not permissions.can_edit(member(5000), question)
+    assert not permissions.can_edit(roles()["suspended"], question)
+
+
+def test_deleted_and_flag_hidden_posts_are_seen_by_author_and_moderators_only():
+    from django.contrib.auth.models import AnonymousUser
+
+    question = question_make()
+    viewers = {"author": question.author, "moderator": moderator_create(), "member": member(),
+               "anonymous": AnonymousUser()}  # fmt: skip
+    assert all(permissions.can_view(v, question) for v in viewers.values())
+    for field, value in (("hidden_by_flags", True), ("status", Question.Status.DELETED)):
+        post = Question.objects.get(pk=question.pk)
+        setattr(post, field, value)
+        seeing = {name for name, viewer in viewers.items() if permissions.can_view(viewer, post)}
+        assert seeing == {"author", "moderator"}
+
+
+def test_who_may_answer(settings):
+    question = question_make()
+    assert permissions.can_answer(member(), question)
+    question.protected = True
+    assert not permissions.can_answer(member(9), question)
+    assert permissions.can_answer(member(10), question)
+    assert permissions.can_answer(moderator_create(), question)
+    question.protected = False
+    question.status = Question.Status.CLOSED
+    assert not permissions.can_answer(member(5000), question)
+    question.status = Question.Status.OPEN
+    question.locked_until = timezone.now() + timedelta(days=1)
+    assert not permissions.can_answer(member(5000), question)
+    assert not permissions.can_answer(roles()["suspended"], question_make())
+
+
+def test_a_vote_and_a_post_last_changed_at_the_same_instant_is_locked_in(settings):
+    """Only an edit *after* the vote reopens it: the same instant is not after."""
+    settings.MIANJING = {**settings.MIANJING, "VOTE_CHANGE_WINDOW_SECONDS": 300}
+    voter = member(200)
+    post = question_make()
+    vote_cast(actor=voter, post=post, value=1)
+    instant = timezone.now() - timedelta(hours=1)
+    Question.objects.filter(pk=post.pk).update(updated_at=instant)
+    voter.votes.update(updated_at=instant)
+    with pytest.raises(VoteLocked):
+        vote_cast(actor=voter, post=post, value=-1)
+
+
+@pytest.mark.parametrize(("seconds", "minutes"), [(30, "1"), (90, "2"), (600, "10")])
+def test_the_locked_in_message_names_the_window_in_whole_minutes(settings, seconds, minutes):
+    settings.MIANJING = {**settings.MIANJING, "VOTE_CHANGE_WINDOW_SECONDS": seconds}
+    voter = member(200)
+    post = question_make()
+    vote_cast(actor=voter, post=post, value=1)
+    Question.objects.filter(pk=post.pk).update(updated_at=timezone.now() - timedelta(hours=2))
+    voter.votes.update(updated_at=timezone.now() - timedelta(hours=1))
+    with pytest.raises(VoteLocked) as locked_in:
+        vote_cast(actor=voter, post=post, value=-1)
+    assert f" {minutes} " in str(locked_in.value)
+
+
+def test_casting_the_same_vote_again_changes_nothing_and_says_so():
+    voter = member(200)
+    post = question_make()
+    first = vote_cast(actor=voter, post=post, value=1)
+    again = vote_cast(actor=voter, post=post, value=1)
+    assert (first.changed, first.score, first.value) == (True, 1, 1)
+    assert (again.changed, again.score, again.value) == (False, 1, 1)
+    assert voter.votes.count() == 1
+    retracted = vote_retract(actor=voter, post=post)
+    assert (retracted.changed, retracted.score, retracted.value) == (True, 0, None)
+    assert vote_retract(actor=voter, post=post).changed is False
