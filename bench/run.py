@@ -12,7 +12,6 @@ import os
 import platform
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ from urllib.parse import quote
 import psycopg
 
 from bench import database, wrk
+from tools.ports import free_port
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 RESULTS_DIR = BASE_DIR / "bench" / "results"
@@ -280,12 +280,6 @@ def sample(bench_url: str, *, seed: int, size: int) -> dict[str, list[str]]:
 # --- the server ---
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _cache_name() -> str:
     return "Redis" if os.environ.get("REDIS_URL") else "local memory (each worker its own)"
 
@@ -313,7 +307,7 @@ class Server:
     def __init__(
         self, env: dict[str, str], *, workers: int, log_path: Path, port: int | None = None
     ):
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self.log = log_path.open("w", encoding="utf-8")

@@ -22,7 +22,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -37,6 +36,7 @@ from django.db import connections, transaction
 from django.db.utils import load_backend
 
 from config import db_router
+from tools.ports import free_port
 from tools.replica import ReplicaUnavailable, replica_pair_build, wait_replayed
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -108,9 +108,7 @@ def _ports():
     configured = [int(p) for p in os.environ.get("REPLICA_TEST_WEB_PORTS", "").split(",") if p]
     yield from configured
     while True:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            yield probe.getsockname()[1]
+        yield free_port()
 
 
 class WebServer:

@@ -51,7 +51,9 @@ def test_a_repeat_anonymous_get_is_a_hit_without_a_query(world, django_assert_nu
     assert again[HIT] == "hit"
     assert again.content == first.content
     assert again["Content-Type"] == first["Content-Type"] == "application/json"
-    assert again["ETag"] == first["ETag"] and again["Last-Modified"] == first["Last-Modified"]
+    # Last-Modified is left out while the content changed within the current second (kb.conditional)
+    assert again["ETag"] == first["ETag"]
+    assert again.get("Last-Modified") == first.get("Last-Modified")
     assert "Accept" in again["Vary"] and "Cookie" in again["Vary"]
 
 

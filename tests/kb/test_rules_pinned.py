@@ -127,7 +127,9 @@ def test_nobody_votes_on_deleted_or_locked_posts_or_answers_of_such_questions():
     assert code(permissions.vote_refusal(voter, answer, 1)) is None
     Question.objects.filter(pk=question.pk).update(status=Question.Status.DELETED)
     answer = Answer.objects.select_related("question").get(pk=answer.pk)
-    assert code(permissions.vote_refusal(voter, answer, 1)) == "deleted"
+    # A member cannot see a deleted thread: to them it does not exist; a moderator sees it.
+    assert code(permissions.vote_refusal(voter, answer, 1)) == "not_found"
+    assert code(permissions.vote_refusal(moderator_create(), answer, 1)) == "deleted"
 
     question = question_make()
     answer = answer_make(question=question)
@@ -137,7 +139,7 @@ def test_nobody_votes_on_deleted_or_locked_posts_or_answers_of_such_questions():
     assert code(permissions.vote_refusal(voter, answer, None)) == "locked"
     Answer.objects.filter(pk=answer.pk).update(is_deleted=True)
     answer = Answer.objects.select_related("question").get(pk=answer.pk)
-    assert code(permissions.vote_refusal(voter, answer, 1)) == "deleted"
+    assert code(permissions.vote_refusal(voter, answer, 1)) == "not_found"
 
 
 def test_an_expired_lock_no_longer_locks_and_the_locked_status_does():
@@ -282,8 +284,8 @@ def test_reconcile_without_fix_reports_and_writes_nothing():
 # --- Close votes ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("state", ["deleted", "locked"])
-def test_no_close_votes_on_deleted_or_locked_questions(state):
+@pytest.mark.parametrize("state,refusal", [("deleted", "not_found"), ("locked", "locked")])
+def test_no_close_votes_on_deleted_or_locked_questions(state, refusal):
     voter = member(1500)
     question = question_make()
     if state == "deleted":
@@ -292,7 +294,7 @@ def test_no_close_votes_on_deleted_or_locked_questions(state):
         Question.objects.filter(pk=question.pk).update(locked_until=timezone.now() + timedelta(1))
     with pytest.raises(PermissionDenied) as refused:
         closing.question_close(actor=voter, question=question, reason="off_topic")
-    assert refused.value.code == state
+    assert refused.value.code == refusal  # a deleted question does not exist to a member
     assert not CloseVote.objects.filter(question=question).exists()
 
 
@@ -336,7 +338,7 @@ def test_flagging_starts_at_15_and_never_on_own_or_deleted_posts():
     assert code(permissions.flag_refusal(member(15), answer)) is None
     assert code(permissions.flag_refusal(answer.author, answer)) == "own_post"
     answer.is_deleted = True
-    assert code(permissions.flag_refusal(member(15), answer)) == "deleted"
+    assert code(permissions.flag_refusal(member(15), answer)) == "not_found"
     assert code(permissions.tag_create_refusal(member(299))) == "needs_privilege"
     assert code(permissions.tag_create_refusal(member(300))) is None
 
@@ -377,7 +379,7 @@ def test_who_may_undelete_a_post():
         "not_author"
     )
     assert code(permissions.undelete_refusal(member(), answer, deleted_by_author=True)) == (
-        "not_author"
+        "not_found"
     )
     moderator = moderator_create()
     assert code(permissions.undelete_refusal(moderator, answer, deleted_by_author=False)) is None
