@@ -6,6 +6,7 @@ import secrets
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -93,11 +94,14 @@ def test_health_endpoints_answer_plain_http_in_production():
     """DEBUG=0 checks the Host header and redirects to HTTPS; a health check asks over plain HTTP
     by address, and is answered."""
     database = connection.settings_dict  # the migrated test database
+    socket_dir = "" if database["HOST"] else database["OPTIONS"].get("host", "")
     script = (
         "import django, json; django.setup();"
         "from django.test import Client;"
         "c = Client();"
-        "print(json.dumps([c.get(p).status_code for p in ('/healthz', '/readyz', '/')]))"
+        "rs = [c.get(p) for p in ('/healthz', '/readyz', '/')];"
+        "print(rs[0].content.decode(), rs[1].content.decode());"
+        "print(json.dumps([r.status_code for r in rs]))"
     )
     env = {
         **os.environ,
@@ -105,8 +109,12 @@ def test_health_endpoints_answer_plain_http_in_production():
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "example.org",  # not the test client's "testserver"
-        "DATABASE_URL": f"postgres://{database['USER']}:{database['PASSWORD'] or ''}"
-        f"@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+        # Quoted: the embedded server's generated password may hold URL characters.
+        "DATABASE_URL": f"postgres://{quote(database['USER'], safe='')}:"
+        f"{quote(database['PASSWORD'] or '', safe='')}"
+        f"@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+        # The embedded server is reached by its socket directory, given as an option.
+        + (f"?host={quote(socket_dir, safe='')}" if socket_dir else ""),
         "DATABASE_REPLICA_URLS": "",
     }
     env.pop("SECURE_SSL_REDIRECT", None)
@@ -115,4 +123,4 @@ def test_health_endpoints_answer_plain_http_in_production():
         timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == [200, 200, 400]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [200, 200, 400], result.stdout
