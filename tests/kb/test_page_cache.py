@@ -252,6 +252,25 @@ def test_a_hit_costs_no_query(url, world, django_assert_num_queries):
     assert response[HIT] == "hit"
 
 
+def test_a_conditional_request_is_answered_from_the_current_entry_without_a_query(
+    world, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    client = Client()
+    url = qurl(world["question"])
+    first = get(client, url)
+    etag = first["ETag"]
+    with django_assert_num_queries(0):
+        again = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert (again.status_code, again[HIT], again["ETag"]) == (304, "hit", etag)
+    assert client.get(url, HTTP_IF_NONE_MATCH='"another"').status_code == 200
+    # After a write the entry is not current: the view answers, with the new page.
+    with django_capture_on_commit_callbacks(execute=True):
+        comment_create(actor=world["mod"], post=world["question"], body="新的评论让页面改变了")
+    changed = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200 and changed[HIT] == "miss"
+    assert changed["ETag"] != etag and "新的评论让页面改变了" in changed.content.decode()
+
+
 def test_anonymous_pages_carry_no_visitor_state_and_may_be_shared(world):
     client = Client()
     for url in ["/en/", qurl(world["question"]), "/en/tags/llm/"]:
