@@ -177,9 +177,7 @@ def anonymous_api(get: Callable) -> Callable:
             return get(self, request, *args, **kwargs)
         entry = cache.get(key)
         if entry is not None and versions.versions_get(entry["deps"]) == entry["deps"]:
-            response = get_conditional_response(
-                request, etag=entry["etag"], last_modified=entry["last_modified"]
-            )
+            response = _not_modified_or_none(request, entry["headers"])
             if response is None:
                 response = HttpResponse(entry["content"], content_type=entry["content_type"])
             for header, value in entry["headers"].items():
@@ -208,15 +206,12 @@ class AnonymousApiCacheMixin:
         response.render()
         current = versions.versions_get(request.page_dependencies)
         if versions.sequence_get() == sequence:  # no write committed while rendering
-            last_modified = response.get("Last-Modified")
             cache.set(
                 key,
                 {
                     "deps": current,
                     "content": response.content,
                     "content_type": response["Content-Type"],
-                    "etag": response.get("ETag"),
-                    "last_modified": int(parse_http_date(last_modified)) if last_modified else None,
                     "headers": {
                         h: response[h] for h in ("ETag", "Last-Modified", "Allow") if h in response
                     },
