@@ -3,6 +3,8 @@
     python -m tools.mutate                       # every module in tools/mutate.toml
     python -m tools.mutate kb/services/votes.py  # one module
     python -m tools.mutate --list kb/permissions.py   # the mutants, without running them
+    python -m tools.mutate kb/permissions.py --only 3 17 --tests tests/kb/test_privileges.py
+                                                 # check chosen mutants against chosen tests
 
 Why our own small tool: mutmut 3 skips decorated functions (every `@transaction.atomic` service
 entry point) and cosmic-ray runs the whole test command per mutant. This one mutates inside every
@@ -309,7 +311,17 @@ def _run_mutant(mutant: Mutant, module, filename: str, tests: list[str], timeout
         time.sleep(0.05)
 
 
-def run_module(name: str, settings: dict, *, only: set[int] | None, report: dict) -> dict:
+def run_module(
+    name: str,
+    settings: dict,
+    *,
+    only: set[int] | None,
+    report: dict,
+    tests: list[str] | None = None,
+) -> dict:
+    """Run the module's mutants (those in `only`, if given). With `tests` (files or node ids),
+    skip the coverage baseline and run those tests against every mutant: the quick check that a
+    new test kills the survivors it was written for."""
     module_path = ROOT / name
     module = importlib.import_module(name.removesuffix(".py").replace("/", "."))
     mutants = mutants_of(module_path)
@@ -317,9 +329,10 @@ def run_module(name: str, settings: dict, *, only: set[int] | None, report: dict
     data_dir = ROOT / ".data" / "mutate"
     data_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    by_line = line_tests(module_path, settings["tests"], data_dir)
+    by_line = {} if tests else line_tests(module_path, settings["tests"], data_dir)
     baseline = time.monotonic() - started
-    for test_file in settings["tests"]:  # imported once here, not in every child
+    test_files = {test.split("::")[0] for test in tests or settings["tests"]}
+    for test_file in sorted(test_files):  # imported once here, not in every child
         importlib.import_module(test_file.removesuffix(".py").replace("/", "."))
     results = {"killed": 0, "timeout": 0, "survived": 0, "not covered": 0, "equivalent": 0}
     survivors = []
@@ -329,12 +342,12 @@ def run_module(name: str, settings: dict, *, only: set[int] | None, report: dict
         if mutant.key in equivalent:
             results["equivalent"] += 1
             continue
-        tests = sorted(set().union(*(by_line.get(n, set()) for n in
-                                     range(mutant.line, mutant.end_line + 1))))  # fmt: skip
-        if not tests:
+        lines = range(mutant.line, mutant.end_line + 1)
+        covering = tests or sorted(set().union(*(by_line.get(n, set()) for n in lines)))
+        if not covering:
             outcome = "not covered"
         else:
-            outcome = _run_mutant(mutant, module, str(module_path), tests,
+            outcome = _run_mutant(mutant, module, str(module_path), covering,
                                   timeout=max(120.0, 3 * baseline))  # fmt: skip
         results[outcome] += 1
         if outcome in ("survived", "not covered"):
@@ -355,6 +368,12 @@ def main() -> None:
     parser.add_argument("modules", nargs="*", help="modules to mutate (default: all configured)")
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
     parser.add_argument("--only", type=int, nargs="*", help="run only these mutant numbers")
+    parser.add_argument(
+        "--tests",
+        nargs="+",
+        help="skip the coverage baseline and run these test files or node ids against every "
+        "mutant (with --only: check that new tests kill chosen survivors)",
+    )
     parser.add_argument("--report", default=".data/mutate/report.json")
     arguments = parser.parse_args()
     config = tomllib.loads(CONFIG.read_text(encoding="utf-8"))["modules"]
@@ -372,7 +391,8 @@ def main() -> None:
     django.setup()
     report: dict = {}
     for name in names:
-        run_module(name, config[name], only=set(arguments.only or ()), report=report)
+        run_module(name, config[name], only=set(arguments.only or ()), report=report,
+                   tests=arguments.tests)  # fmt: skip
     path = ROOT / arguments.report
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
