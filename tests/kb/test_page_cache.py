@@ -224,6 +224,23 @@ def test_a_write_leaves_unrelated_pages_cached(world, django_capture_on_commit_c
     assert get(client, qurl(world["question"]))[HIT] == "miss"
 
 
+def test_a_vote_shows_on_the_pages_that_list_the_post_as_related(
+    world, django_capture_on_commit_callbacks
+):
+    """A question page shows related questions' scores but not their authors, so only the voted
+    post's own version (not its author's reputation) can tell the page to change."""
+    related = question_make(author=UserFactory(), title="KV cache 的显存占用怎么估算?")
+    client = Client()
+    url = qurl(world["question"])
+    score = 'related__score" title="Score">{}</span>\\s*<a href="/en/questions/{}/'
+    assert re.search(score.format(0, related.pk), cached(client, url))
+    with django_capture_on_commit_callbacks(execute=True):
+        vote_cast(actor=world["mod"], post=related, value=1)
+    response = get(client, url)
+    assert response[HIT] == "miss"
+    assert re.search(score.format(1, related.pk), response.content.decode())
+
+
 def test_versions_move_on_commit_only(world, django_capture_on_commit_callbacks):
     """Before the write's transaction commits, readers still get the old page (they could not
     read the new rows yet); the commit moves the version."""
