@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import User
 from kb import permissions
@@ -40,6 +40,67 @@ def member(reputation: int = 1, **fields) -> User:
 
 def code(refusal) -> str | None:
     return None if refusal is None else refusal.code
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Stop the clock at one instant (django.utils.timezone.now, which the rules call), to test
+    what happens exactly when a suspension or a lock ends."""
+    instant = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    monkeypatch.setattr(timezone, "now", lambda: instant)
+    return instant
+
+
+# --- Refusals: what a refused call carries ---------------------------------------------------
+
+
+def test_a_refused_call_carries_its_refusal_code_and_message():
+    asker = member()
+    answer = answer_make(question=question_make(author=asker))
+    with translation.override("en"), pytest.raises(Refused) as refused:
+        answer_accept(actor=member(5000), answer=answer)
+    expected = permissions.Refusal("not_asker", "Only the asker can accept an answer.")
+    assert refused.value.refusal == expected
+    assert refused.value.code == "not_asker"
+    assert str(refused.value) == "Only the asker can accept an answer."
+
+
+def test_a_visitor_is_asked_to_log_in_for_the_action_at_hand():
+    from django.contrib.auth.models import AnonymousUser
+
+    visitor = AnonymousUser()
+    question = question_make()
+    with translation.override("en"):
+        messages = {
+            "write": permissions.member_refusal(visitor).message,
+            "ask": permissions.ask_refusal(visitor).message,
+            "answer": permissions.answer_refusal(visitor, question).message,
+            "vote": permissions.vote_refusal(visitor, question, 1).message,
+            "comment": permissions.comment_refusal(visitor, question).message,
+        }
+    assert messages == {
+        "write": "Log in first.",
+        "ask": "Log in to ask a question.",
+        "answer": "Log in to answer.",
+        "vote": "Log in to vote.",
+        "comment": "Log in to comment.",
+    }
+
+
+def test_a_suspension_and_a_lock_end_at_their_instant(clock):
+    """`suspended_until` and `locked_until` are the first instant the member may write again and
+    the post is open again."""
+    suspended = UserFactory(suspended_until=clock)
+    assert code(permissions.member_refusal(suspended)) is None
+    assert permissions.is_active_member(suspended)
+    suspended.suspended_until = clock + timedelta(microseconds=1)
+    assert code(permissions.member_refusal(suspended)) == "suspended"
+    assert not permissions.is_active_member(suspended)
+    question = question_make()
+    question.locked_until = clock
+    assert not permissions.post_is_locked(question)
+    question.locked_until = clock + timedelta(microseconds=1)
+    assert permissions.post_is_locked(question)
 
 
 # --- Who the viewer is: anonymous, deactivated, suspended, staff -----------------------------
