@@ -320,6 +320,70 @@ def test_a_vote_must_be_one_or_minus_one():
     assert not voter.votes.exists()
 
 
+def test_retracting_is_refused_on_a_locked_post_and_to_a_suspended_member():
+    voter = member(200)
+    question = question_make()
+    vote_cast(actor=voter, post=question, value=1)
+    Question.objects.filter(pk=question.pk).update(locked_until=timezone.now() + timedelta(1))
+    with pytest.raises(Refused) as refused:
+        vote_retract(actor=voter, post=question)
+    assert refused.value.code == "locked"
+    Question.objects.filter(pk=question.pk).update(locked_until=None)
+    User.objects.filter(pk=voter.pk).update(suspended_until=timezone.now() + timedelta(days=1))
+    voter.refresh_from_db()
+    with pytest.raises(Refused) as refused:
+        vote_retract(actor=voter, post=question)
+    assert refused.value.code == "suspended"
+    question.refresh_from_db()
+    assert question.score == 1 and voter.votes.count() == 1
+
+
+def test_a_vote_exactly_as_old_as_the_window_can_still_change(settings, clock):
+    settings.MIANJING = {**settings.MIANJING, "VOTE_CHANGE_WINDOW_SECONDS": 300}
+    voter = member(200)
+    post = question_make()
+    vote_cast(actor=voter, post=post, value=1)
+    Question.objects.filter(pk=post.pk).update(updated_at=clock - timedelta(hours=1))
+    voter.votes.update(updated_at=clock - timedelta(seconds=300))
+    assert vote_cast(actor=voter, post=post, value=-1).score == -1
+    voter.votes.update(updated_at=clock - timedelta(seconds=300, microseconds=1))
+    with pytest.raises(VoteLocked):
+        vote_cast(actor=voter, post=post, value=1)
+
+
+def test_retry_after_rounds_up_to_whole_seconds_and_is_at_least_one(clock):
+    def retry_after(seconds: float) -> int:
+        reset_at = clock + timedelta(seconds=seconds)
+        return VoteLimitReached(limit=3, reset_at=reset_at).retry_after
+
+    assert retry_after(0.5) == 1
+    assert retry_after(1.5) == 2
+    assert retry_after(3600) == 3600
+    assert retry_after(-5) == 1  # already past: try again at once, never 0 or less
+
+
+def test_an_accept_decides_on_the_answer_as_it_is_now_not_as_the_caller_read_it():
+    asker = member()
+    answer = answer_make(question=question_make(author=asker))
+    Answer.objects.filter(pk=answer.pk).update(is_deleted=True)  # `answer` still says not
+    with pytest.raises(PermissionDenied):
+        answer_accept(actor=asker, answer=answer)
+    assert Question.objects.get(pk=answer.question_id).accepted_answer_id is None
+
+
+def test_an_accept_reads_the_question_once_under_its_lock():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    asker = member()
+    question = question_make(author=asker)
+    answer = answer_make(question=question)
+    with CaptureQueriesContext(connection) as queries:
+        answer_accept(actor=asker, answer=answer)
+    reads = [q["sql"] for q in queries if q["sql"].startswith('SELECT "kb_question"')]
+    assert len(reads) == 1 and reads[0].endswith("FOR NO KEY UPDATE")
+
+
 # --- Reputation -------------------------------------------------------------------------------
 
 
