@@ -21,7 +21,7 @@ from kb.services.moderation import (
     question_merge,
     user_suspend,
 )
-from kb.services.votes import vote_cast
+from kb.services.votes import answer_accept, vote_cast
 from tests.factories import UserFactory, answer_make, moderator_create, question_make
 from tests.kb.moderation_support import client_for, closer, error_of, member, run_at_once
 
@@ -572,3 +572,256 @@ def test_two_questions_at_once_from_a_new_member_store_one():
     )  # fmt: skip
     assert sum(isinstance(o, Question) for o in outcomes) == 1
     assert Question.objects.filter(author=newcomer).count() == 1
+
+
+# --- Rules the mutation run found unpinned (docs/mutation.md) -----------------------------------
+
+
+def question_words(question) -> set[str]:
+    """The lexemes of a question's search document, as Postgres reads them."""
+    from django.db import connection
+
+    from kb.models import QuestionSearch
+
+    vector = QuestionSearch.objects.get(question=question).vector
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT lexeme FROM unnest(%s::tsvector)", [vector])
+        return {lexeme for (lexeme,) in cursor.fetchall()}
+
+
+def test_a_reason_is_trimmed_required_where_needed_and_at_most_500_characters(question):
+    moderator = moderator_create()
+    unlocked, bad_text, too_long = (answer_make(question=question) for _ in range(3))
+    post_lock(actor=moderator, post=question, reason="  编辑\r\n 战 ")
+    assert ModerationAction.objects.get(action="post_lock").reason == "编辑 战"
+    with pytest.raises(ValidationError) as error:
+        post_lock(actor=moderator, post=unlocked, reason=" \n ")
+    assert error.value.message_dict == {"reason": ["Say why."]}
+    with pytest.raises(ValidationError) as error:
+        post_delete(actor=moderator, post=bad_text, reason="坏\x00字")
+    assert list(error.value.message_dict) == ["reason"]
+    with pytest.raises(ValidationError) as error:
+        post_delete(actor=moderator, post=too_long, reason="长" * 501)
+    assert error.value.message_dict == {"reason": ["At most 500 characters."]}
+    post_delete(actor=moderator, post=too_long, reason="长" * 500)
+    post_undelete(actor=moderator, post=too_long, reason=None)  # no reason: an empty one
+    assert ModerationAction.objects.get(action="post_undelete").reason == ""
+
+
+def test_a_lock_lasts_the_days_given_from_1_to_the_maximum_or_until_unlocked(question):
+    from kb.services.moderation import post_unlock
+
+    moderator = moderator_create()
+    maximum = rule("LOCK_MAX_DAYS")
+    for days in (0, maximum + 1, True, "3", 2.0):
+        with pytest.raises(ValidationError) as error:
+            post_lock(actor=moderator, post=question, reason="争议", days=days)
+        assert error.value.message_dict == {
+            "days": [f"A whole number of days from 1 to {maximum}."]
+        }
+    for days in (1, maximum):
+        before = timezone.now()
+        post_lock(actor=moderator, post=question, reason="争议", days=days)
+        question.refresh_from_db()
+        assert before + timedelta(days=days) <= question.locked_until
+        assert question.locked_until <= timezone.now() + timedelta(days=days)
+        log = ModerationAction.objects.filter(action="post_lock").latest("pk")
+        assert log.details == {"until": question.locked_until.isoformat()}
+        post_unlock(actor=moderator, post=question)
+    post_lock(actor=moderator, post=question, reason="争议", days="")
+    question.refresh_from_db()
+    assert question.locked_until == LOCKED_INDEFINITELY
+    assert ModerationAction.objects.filter(action="post_lock").latest("pk").details == {
+        "until": None
+    }
+
+
+def test_a_deleted_post_cannot_be_locked_and_an_unlocked_one_cannot_be_unlocked(question):
+    from kb.services.moderation import post_unlock
+
+    moderator = moderator_create()
+    with pytest.raises(ValidationError) as error:
+        post_unlock(actor=moderator, post=question)
+    assert error.value.message_dict == {"non_field_errors": ["This post is not locked."]}
+    Question.objects.filter(pk=question.pk).update(locked_until=timezone.now() - timedelta(1))
+    with pytest.raises(ValidationError):  # an expired lock is no lock
+        post_unlock(actor=moderator, post=question)
+    answer = answer_make(question=question)
+    post_delete(actor=moderator, post=answer)
+    with pytest.raises(ValidationError) as error:
+        post_lock(actor=moderator, post=answer, reason="争议")
+    assert error.value.message_dict == {"non_field_errors": ["This post is deleted."]}
+    answer.refresh_from_db()
+    assert answer.locked_until is None
+
+
+@pytest.mark.parametrize(("close_reason", "status"), [("", "open"), ("off_topic", "closed")])
+def test_unlocking_a_question_in_the_locked_state_reopens_it_or_leaves_it_closed(
+    question, close_reason, status
+):
+    from kb.services.moderation import post_unlock
+
+    Question.objects.filter(pk=question.pk).update(
+        status=Question.Status.LOCKED, close_reason=close_reason
+    )
+    post_unlock(actor=moderator_create(), post=question)
+    question.refresh_from_db()
+    assert (question.status, question.locked_until) == (status, None)
+
+
+def test_protecting_twice_or_unprotecting_an_open_question_is_refused(question):
+    from kb.services.moderation import question_protect
+
+    moderator = moderator_create()
+    with pytest.raises(ValidationError) as error:
+        question_protect(actor=moderator, question=question, protected=False)
+    assert error.value.message_dict == {"non_field_errors": ["This question is not protected."]}
+    question_protect(actor=moderator, question=question)
+    with pytest.raises(ValidationError) as error:
+        question_protect(actor=moderator, question=question)
+    assert error.value.message_dict == {"non_field_errors": ["This question is already protected."]}
+    question_protect(actor=moderator, question=question, protected=False)
+    question.refresh_from_db()
+    assert question.protected is False
+    assert list(ModerationAction.objects.order_by("pk").values_list("action", flat=True)) == [
+        "question_protect",
+        "question_unprotect",
+    ]
+
+
+def test_deleting_a_post_that_flags_hid_clears_the_hiding(question):
+    answer = answer_make(question=question)
+    for post in (question, answer):
+        type(post).objects.filter(pk=post.pk).update(hidden_by_flags=True)
+    moderator = moderator_create()
+    post_delete(actor=moderator, post=answer)
+    post_delete(actor=moderator, post=question)
+    answer.refresh_from_db()
+    question.refresh_from_db()
+    assert (answer.is_deleted, answer.hidden_by_flags) == (True, False)
+    assert (question.status, question.hidden_by_flags) == ("deleted", False)
+
+
+def test_only_moderators_remove_as_spam_even_an_authors_own_post(question):
+    answer = answer_make(question=question)
+    with pytest.raises(PermissionDenied) as refused:
+        post_delete(actor=answer.author, post=answer, spam=True)
+    assert str(refused.value) == "Only moderators can remove a post as spam."
+    answer.refresh_from_db()
+    assert not answer.is_deleted
+    post_delete(actor=answer.author, post=answer)  # without spam: the author may
+    assert not ReputationEvent.objects.filter(kind="spam_removed").exists()
+
+
+def test_deleting_and_undeleting_an_answer_moves_its_words_in_and_out_of_the_question(question):
+    answer = answer_make(question=question, body="独特词 Mamba")
+    assert "mamba" in question_words(question)
+    moderator = moderator_create()
+    post_delete(actor=moderator, post=answer)
+    assert "mamba" not in question_words(question)
+    post_undelete(actor=moderator, post=answer)
+    assert "mamba" in question_words(question)
+
+
+def test_undeleting_a_question_reopens_it_or_leaves_it_closed(question):
+    moderator = moderator_create()
+    post_delete(actor=moderator, post=question)
+    post_undelete(actor=moderator, post=Question.objects.get(pk=question.pk))
+    assert Question.objects.get(pk=question.pk).status == "open"
+    question_close(actor=moderator, question=question, reason="off_topic")
+    post_delete(actor=moderator, post=Question.objects.get(pk=question.pk))
+    post_undelete(actor=moderator, post=Question.objects.get(pk=question.pk))
+    assert Question.objects.get(pk=question.pk).status == "closed"
+
+
+def test_a_comment_that_is_not_deleted_cannot_be_undeleted_and_undeleting_clears_hiding(
+    question,
+):
+    from kb.services.moderation import comment_undelete
+
+    comment = comment_create(actor=UserFactory(), post=question, body="一条评论")
+    moderator = moderator_create()
+    with pytest.raises(ValidationError) as error:
+        comment_undelete(actor=moderator, comment=comment)
+    assert error.value.message_dict == {"non_field_errors": ["This comment is not deleted."]}
+    earlier = timezone.now() - timedelta(hours=1)
+    Comment.objects.filter(pk=comment.pk).update(
+        is_deleted=True, hidden_by_flags=True, updated_at=earlier
+    )
+    comment_undelete(actor=moderator, comment=comment, reason="误删")
+    comment.refresh_from_db()
+    assert (comment.is_deleted, comment.hidden_by_flags) == (False, False)
+    assert comment.updated_at > earlier
+    log = ModerationAction.objects.get(action="comment_undelete")
+    assert (log.reason, log.actor) == ("误删", moderator)
+
+
+def test_deleted_questions_and_duplicates_cannot_take_part_in_a_merge(question):
+    moderator = moderator_create()
+    with pytest.raises(ValidationError) as error:
+        question_merge(actor=moderator, question=question, into=question)
+    assert error.value.message_dict == {"into": ["A question cannot be merged into itself."]}
+    original, deleted = question_make(), question_make()
+    post_delete(actor=moderator, post=deleted)
+    for source, target in ((question, deleted), (deleted, question)):
+        with pytest.raises(ValidationError) as error:
+            question_merge(actor=moderator, question=source, into=target)
+        assert error.value.message_dict == {"into": ["Deleted questions cannot be merged."]}
+    question_merge(actor=moderator, question=original, into=question)
+    with pytest.raises(ValidationError) as error:
+        question_merge(actor=moderator, question=question_make(), into=original)
+    assert error.value.message_dict == {
+        "into": ["That question is itself a duplicate; merge into the original."]
+    }
+
+
+def test_a_merge_ends_the_duplicates_close_votes_and_accept_and_moves_its_words(question):
+    original = question_make(title="KV Cache 是怎么工作的?")
+    moved = answer_make(question=question, body="独特词 Mamba")
+    answer_accept(actor=question.author, answer=moved)
+    question_close(actor=closer(), question=question, reason="off_topic")  # one vote of three
+    before = Question.objects.get(pk=original.pk).last_activity_at
+    question_merge(actor=moderator_create(), question=question, into=original)
+    question.refresh_from_db()
+    original.refresh_from_db()
+    assert question.accepted_answer_id is None and question.close_reason == "duplicate"
+    assert not CloseVote.objects.filter(question=question, is_active=True).exists()
+    assert original.last_activity_at > before
+    assert "mamba" in question_words(original)
+    assert "mamba" not in question_words(question)
+
+
+def test_a_suspension_is_logged_privately_and_sent_to_the_member_with_its_reason():
+    from notifications.models import Notification
+
+    target = member()
+    moderator = moderator_create()
+    user_suspend(actor=moderator, user=target, days=3, reason="刷屏")
+    target.refresh_from_db()
+    log = ModerationAction.objects.get(action="user_suspend")
+    assert (log.is_public, log.reason) == (False, "刷屏")
+    assert log.details == {"days": 3, "until": target.suspended_until.isoformat()}
+    message = Notification.objects.get(recipient=target)
+    assert (message.kind, message.text, message.actor) == ("moderator_message", "刷屏", moderator)
+    with pytest.raises(ValidationError) as error:
+        user_suspend(actor=moderator, user=member(), days=None, reason="刷屏")
+    assert list(error.value.message_dict) == ["days"]
+
+
+def test_only_a_suspension_still_running_can_be_lifted(monkeypatch):
+    from kb.services.moderation import user_unsuspend
+
+    moderator = moderator_create()
+    instant = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: instant)
+    for until in (None, instant - timedelta(days=1), instant):
+        target = member(suspended_until=until)
+        with pytest.raises(ValidationError) as error:
+            user_unsuspend(actor=moderator, user=target)
+        assert error.value.message_dict == {"non_field_errors": ["This member is not suspended."]}
+    target = member(suspended_until=instant + timedelta(microseconds=1))
+    user_unsuspend(actor=moderator, user=target, reason="申诉成功")
+    target.refresh_from_db()
+    assert target.suspended_until is None
+    log = ModerationAction.objects.get(action="user_unsuspend")
+    assert (log.is_public, log.reason, log.target_user) == (False, "申诉成功", target)
