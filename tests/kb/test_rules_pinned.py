@@ -602,3 +602,188 @@ def test_casting_the_same_vote_again_changes_nothing_and_says_so():
     retracted = vote_retract(actor=voter, post=post)
     assert (retracted.changed, retracted.score, retracted.value) == (True, 0, None)
     assert vote_retract(actor=voter, post=post).changed is False
+
+
+# --- Rules no test asked directly (found by the mutation run) --------------------------------
+
+
+def test_a_visitor_is_asked_to_log_in_even_where_a_member_would_find_nothing():
+    from django.contrib.auth.models import AnonymousUser
+
+    visitor = AnonymousUser()
+    question = question_make()
+    Question.objects.filter(pk=question.pk).update(status=Question.Status.DELETED)
+    question.refresh_from_db()
+    assert code(permissions.vote_refusal(visitor, question, 1)) == "login_required"
+    assert code(permissions.edit_directly_refusal(visitor, question)) == "login_required"
+    assert code(permissions.rollback_refusal(visitor, question)) == "login_required"
+    assert code(permissions.tag_create_refusal(visitor)) == "login_required"
+    assert code(permissions.comment_delete_refusal(visitor, object())) == "login_required"
+    assert not permissions.can_ask(visitor) and permissions.can_ask(member())
+
+
+def test_the_boolean_wrappers_say_what_their_rules_say():
+    asker = member()
+    question = question_make(author=asker)
+    answer = answer_make(question=question)
+    assert permissions.can_accept(asker, question)
+    assert not permissions.can_accept(answer.author, question)
+    assert permissions.can_flag(asker, answer) and not permissions.can_flag(answer.author, answer)
+    assert permissions.can_vote_close(member(1500), question)
+    assert not permissions.can_vote_close(member(1499), question)
+
+
+def test_what_moderators_see_refused_on_deleted_and_locked_posts():
+    moderator = moderator_create()
+    question = question_make()
+    answer = answer_make(question=question)
+    question.status = Question.Status.DELETED
+    assert code(permissions.answer_refusal(moderator, question)) == "deleted"
+    question.status = Question.Status.OPEN
+    question.locked_until = timezone.now() + timedelta(days=1)
+    # Without the privilege or authorship a member is told the post is locked, not why else.
+    assert code(permissions.edit_directly_refusal(member(1), question)) == "locked"
+    assert code(permissions.vote_refusal(answer.author, answer, 1)) == "own_post"
+    suspended = member(2000, suspended_until=timezone.now() + timedelta(days=1))
+    assert code(permissions.comment_refusal(suspended, answer)) == "suspended"
+    assert code(permissions.comment_delete_refusal(suspended, object())) == "suspended"
+
+
+def test_the_asker_may_not_edit_an_answer_of_their_deleted_question():
+    asker = member()
+    question = question_make(author=asker)
+    answer = answer_make(question=question)
+    answer.question.status = Question.Status.DELETED  # the asker still sees the thread
+    assert code(permissions.edit_refusal(asker, answer)) == "deleted"
+
+
+def test_who_may_roll_back_a_post():
+    author = member()
+    question = question_make(author=author)
+    with translation.override("en"):
+        refusal = permissions.rollback_refusal(member(999), question)
+    assert refusal == permissions.Refusal(
+        "needs_privilege", "Only the author and moderators can roll back this post."
+    )
+    assert code(permissions.rollback_refusal(author, question)) is None
+    assert code(permissions.rollback_refusal(member(1000), question)) is None
+    question.locked_until = timezone.now() + timedelta(days=1)
+    assert code(permissions.rollback_refusal(author, question)) == "locked"
+    assert code(permissions.rollback_refusal(moderator_create(), question)) is None
+
+
+def test_a_deleted_comment_cannot_be_flagged():
+    from kb.models import Comment
+    from kb.services.comments import comment_create
+
+    comment = comment_create(actor=member(), post=question_make(), body="一条评论")
+    comment.is_deleted = True
+    assert code(permissions.flag_refusal(member(15), comment)) == "deleted"
+    assert isinstance(comment, Comment)
+
+
+def test_who_may_review_a_suggested_edit():
+    from tests.kb.moderation_support import suggest
+
+    author = member()
+    question = question_make(author=author)
+    answer = answer_make(question=question)
+    suggester = member()
+    revision = suggest(answer, by=suggester)
+    reviewer = member(500)
+    stranger = member(499)
+    assert permissions.can_review(reviewer, revision, answer)
+    assert permissions.can_review(answer.author, revision, answer)  # the post's own author
+    assert not permissions.can_review(stranger, revision, answer)
+    assert not permissions.can_review(suggester, revision, answer)
+    assert not permissions.can_review(roles()["suspended"], revision, answer)
+    assert code(permissions.review_refusal(stranger, revision, answer)) == "needs_privilege"
+    assert code(permissions.review_refusal(suggester, revision, answer)) == "own_edit"
+    assert code(permissions.review_refusal(roles()["anonymous"], revision, answer)) == (
+        "login_required"
+    )
+    answer.question.locked_until = timezone.now() + timedelta(days=1)  # the question only
+    assert code(permissions.review_refusal(reviewer, revision, answer)) == "locked"
+    answer.question.locked_until = None
+    answer.question.status = Question.Status.DELETED  # the question only
+    assert code(permissions.review_refusal(reviewer, revision, answer)) == "deleted"
+    assert code(permissions.review_refusal(moderator_create(), revision, answer)) is None
+
+
+def test_who_may_withdraw_a_close_vote():
+    voter = member(1500)
+    question = question_make()
+    closing.question_close(actor=voter, question=question, reason="off_topic")
+    vote = CloseVote.objects.get(question=question)
+    assert code(permissions.close_vote_withdraw_refusal(voter, vote)) is None
+    assert code(permissions.close_vote_withdraw_refusal(member(1500), vote)) == "not_voter"
+    assert code(permissions.close_vote_withdraw_refusal(voter, None)) == "no_vote"
+    vote.is_active = False
+    assert code(permissions.close_vote_withdraw_refusal(voter, vote)) == "no_vote"
+    assert code(permissions.close_vote_withdraw_refusal(roles()["suspended"], vote)) == (
+        "suspended"
+    )
+
+
+def test_who_may_follow_a_question():
+    question = question_make()
+    people = roles()
+    found = {name: code(permissions.follow_refusal(u, question)) for name, u in people.items()}
+    assert found == {
+        "anonymous": "login_required",
+        "deactivated": "inactive",
+        "suspended": None,  # following is reading, not writing
+        "suspension over": None,
+        "staff": None,
+        "moderator": None,
+        "suspended moderator": None,
+        "member": None,
+    }
+    assert permissions.can_follow(people["member"], question)
+    assert not permissions.can_follow(people["anonymous"], question)
+    question.hidden_by_flags = True
+    assert code(permissions.follow_refusal(people["member"], question)) == "not_found"
+    assert code(permissions.follow_refusal(question.author, question)) is None
+    question.status = Question.Status.DELETED
+    assert code(permissions.follow_refusal(question.author, question)) == "not_found"
+
+
+def test_an_inbox_and_moderator_messages():
+    from notifications.services import notification_moderator_message_write
+
+    moderator = moderator_create()
+    recipient = member()
+    message = notification_moderator_message_write(
+        actor=moderator, recipient=recipient, text="注意"
+    )
+    assert permissions.can_read_notification(recipient, message)
+    assert not permissions.can_read_notification(moderator, message)
+    assert not permissions.can_read_notification(roles()["anonymous"], message)
+    assert code(permissions.moderator_message_refusal(moderator, recipient)) is None
+    assert code(permissions.moderator_message_refusal(moderator, moderator)) == "own_account"
+    assert code(permissions.moderator_message_refusal(member(), recipient)) == "not_moderator"
+
+
+def test_who_may_practise_and_which_questions():
+    people = roles()
+    found = {name: code(permissions.practice_refusal(u)) for name, u in people.items()}
+    assert found == {
+        "anonymous": "login_required",
+        "deactivated": "inactive",
+        "suspended": "inactive",
+        "suspension over": None,
+        "staff": None,
+        "moderator": None,
+        "suspended moderator": "inactive",
+        "member": None,
+    }
+    assert permissions.can_practise(people["member"])
+    assert not permissions.can_practise(people["anonymous"])
+    question = question_make()
+    assert permissions.can_practise_question(people["anonymous"], question)
+    question.hidden_by_flags = True
+    assert not permissions.can_practise_question(people["member"], question)
+    assert permissions.can_practise_question(question.author, question)
+    question.hidden_by_flags = False
+    question.status = Question.Status.DELETED
+    assert not permissions.can_practise_question(question.author, question)
