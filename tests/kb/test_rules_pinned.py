@@ -670,6 +670,12 @@ def test_who_may_roll_back_a_post():
     question.locked_until = timezone.now() + timedelta(days=1)
     assert code(permissions.rollback_refusal(author, question)) == "locked"
     assert code(permissions.rollback_refusal(moderator_create(), question)) is None
+    question.locked_until = None
+    question.hidden_by_flags = True  # hidden from members: not found, privilege or not
+    assert code(permissions.rollback_refusal(member(1000), question)) == "not_found"
+    question.hidden_by_flags = False
+    question.status = Question.Status.DELETED  # moderators edit it, but nobody rolls it back
+    assert code(permissions.rollback_refusal(moderator_create(), question)) == "deleted"
 
 
 def test_a_deleted_comment_cannot_be_flagged():
