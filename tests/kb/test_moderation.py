@@ -825,3 +825,25 @@ def test_only_a_suspension_still_running_can_be_lifted(monkeypatch):
     assert target.suspended_until is None
     log = ModerationAction.objects.get(action="user_unsuspend")
     assert (log.is_public, log.reason, log.target_user) == (False, "申诉成功", target)
+
+
+def test_unlocking_undeleting_comments_and_lifting_suspensions_are_for_moderators(question):
+    from kb.permissions import Refused
+    from kb.services.moderation import comment_undelete, post_unlock, user_unsuspend
+
+    answer = answer_make(question=question)
+    comment = comment_create(actor=UserFactory(), post=answer, body="评论")
+    post_lock(actor=moderator_create(), post=question, reason="争议")
+    Comment.objects.filter(pk=comment.pk).update(is_deleted=True)
+    target = member(suspended_until=timezone.now() + timedelta(days=1))
+    someone = closer()
+    for attempt in (
+        lambda: post_unlock(actor=someone, post=question),
+        lambda: comment_undelete(actor=someone, comment=comment),
+        lambda: user_unsuspend(actor=someone, user=target),
+    ):
+        with pytest.raises(Refused) as refused:
+            attempt()
+        assert refused.value.code == "not_moderator"
+    with pytest.raises(ValidationError):
+        user_suspend(actor=moderator_create(), user=member(), days=1, reason=" ")
