@@ -24,6 +24,7 @@ from kb.services.moderation import (
 from kb.services.votes import answer_accept, vote_cast
 from tests.factories import UserFactory, answer_make, moderator_create, question_make
 from tests.kb.moderation_support import client_for, closer, error_of, member, run_at_once
+from tests.kb.test_search_index import question_vector
 
 pytestmark = pytest.mark.django_db
 
@@ -577,18 +578,6 @@ def test_two_questions_at_once_from_a_new_member_store_one():
 # --- Rules the mutation run found unpinned (docs/mutation.md) -----------------------------------
 
 
-def question_words(question) -> set[str]:
-    """The lexemes of a question's search document, as Postgres reads them."""
-    from django.db import connection
-
-    from kb.models import QuestionSearch
-
-    vector = QuestionSearch.objects.get(question=question).vector
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT lexeme FROM unnest(%s::tsvector)", [vector])
-        return {lexeme for (lexeme,) in cursor.fetchall()}
-
-
 def test_a_reason_is_trimmed_required_where_needed_and_at_most_500_characters(question):
     moderator = moderator_create()
     unlocked, bad_text, too_long = (answer_make(question=question) for _ in range(3))
@@ -715,12 +704,12 @@ def test_only_moderators_remove_as_spam_even_an_authors_own_post(question):
 
 def test_deleting_and_undeleting_an_answer_moves_its_words_in_and_out_of_the_question(question):
     answer = answer_make(question=question, body="独特词 Mamba")
-    assert "mamba" in question_words(question)
+    assert "mamba" in question_vector(question)
     moderator = moderator_create()
     post_delete(actor=moderator, post=answer)
-    assert "mamba" not in question_words(question)
+    assert "mamba" not in question_vector(question)
     post_undelete(actor=moderator, post=answer)
-    assert "mamba" in question_words(question)
+    assert "mamba" in question_vector(question)
 
 
 def test_undeleting_a_question_reopens_it_or_leaves_it_closed(question):
@@ -787,8 +776,8 @@ def test_a_merge_ends_the_duplicates_close_votes_and_accept_and_moves_its_words(
     assert question.accepted_answer_id is None and question.close_reason == "duplicate"
     assert not CloseVote.objects.filter(question=question, is_active=True).exists()
     assert original.last_activity_at > before
-    assert "mamba" in question_words(original)
-    assert "mamba" not in question_words(question)
+    assert "mamba" in question_vector(original)
+    assert "mamba" not in question_vector(question)
 
 
 def test_a_suspension_is_logged_privately_and_sent_to_the_member_with_its_reason():
