@@ -44,6 +44,9 @@ class Target:
     # who is signed in (a session cookie)
     viewer: str = ""
     conditional: bool = False  # send each path's ETag in If-None-Match: measures the 304 path
+    # Send Cache-Control: no-cache, so a member's page is rendered anew (not taken from their
+    # own cache): measures the render, what a member's first visit to a page costs.
+    fresh: bool = False
 
     def paths(self, sample: dict[str, list[str]]) -> list[str]:
         fields = [name for name in sample if "{" + name + "}" in self.path]
@@ -58,7 +61,7 @@ class Target:
 # Issue 19's goals (10,000 questions, 2 workers, Redis, medians): anonymous question, home, tag
 # and user pages and the API's question detail ≤ 3 ms (the versioned cache), signed-in question
 # page ≤ 10 ms, user page and review queue ≤ 15 ms, list page 50 within 1.2× of page 1
-# (RATIOS below: both signed in, so both are rendered, not served from the page cache).
+# (RATIOS below: both signed in and `fresh`, so both are rendered, not served from a cache).
 TARGETS = [
     Target("home", "Home page", "/", goal_p50_ms=3),
     Target("question", "Question page", "/questions/{question_id}/", goal_p50_ms=3),
@@ -87,13 +90,28 @@ TARGETS = [
         goal_p50_ms=15,
         viewer="moderator",
     ),
-    Target("list-1-member", "List page 1, signed in", "/?page=1", viewer="member"),
-    Target("list-50-member", "List page 50, signed in", "/?page=50", viewer="member"),
+    Target(
+        "question-member-fresh",
+        "Question page, signed in, rendered anew",
+        "/questions/{question_id}/",
+        viewer="member",
+        fresh=True,
+    ),
+    Target(
+        "review-edits-fresh",
+        "Suggested-edit queue, rendered anew",
+        "/review/edits/",
+        viewer="moderator",
+        fresh=True,
+    ),
+    Target("list-1-member", "List page 1, signed in", "/?page=1", viewer="member", fresh=True),
+    Target("list-50-member", "List page 50, signed in", "/?page=50", viewer="member", fresh=True),
     Target(
         "list-older-member",
         "List after page 49 by keyset, signed in",
         "/?after={page_49_cursor}",
         viewer="member",
+        fresh=True,
     ),
     Target("list-50", "List page 50", "/?page=50", goal_p50_ms=3),
     Target(
@@ -634,6 +652,8 @@ def measure(options, bench_url: str, log: Callable[[str], None]) -> list[dict]:
             for target in options.targets:
                 paths = target.paths(values)
                 headers = {"Cookie": cookies[target.viewer]} if target.viewer else {}
+                if target.fresh:
+                    headers["Cache-Control"] = "no-cache"
                 error = check_paths(server.base_url, paths, headers)
                 if error:
                     log(f"  {target.name}: skipped, {error}")

@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A member's write moves their own pages' version (kb/views/page_cache.py).
+    "kb.views.page_cache.MemberWritesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -196,6 +198,10 @@ else:
 PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE", True)
 PAGE_CACHE_SECONDS = 24 * 3600  # an entry's life in the cache; versions, not time, keep it fresh
 PAGE_CACHE_SHARED_SECONDS = int(os.environ.get("PAGE_CACHE_SHARED_SECONDS", "10"))  # s-maxage
+# Members' pages too, each member their own entries, under the same versions plus their own
+# (MEMBER_PAGE_CACHE=0 turns it off); an entry lives at most MEMBER_PAGE_SECONDS.
+MEMBER_PAGE_CACHE_ENABLED = env_bool("MEMBER_PAGE_CACHE", True)
+MEMBER_PAGE_SECONDS = int(os.environ.get("MEMBER_PAGE_SECONDS", "600"))
 
 # --- Accounts ---
 AUTH_USER_MODEL = "accounts.User"

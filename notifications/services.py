@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from kb import permissions
 from kb.models import Answer, Comment, Flag, Question, Revision, Tag
+from kb.services import page_cache
 from notifications.models import (
     Bookmark,
     Notification,
@@ -45,6 +46,7 @@ def _notify(
     """One inbox row per recipient, never for the actor themselves; one INSERT."""
     actor_id = actor.pk if actor is not None else None
     ids = sorted({pk for pk in recipient_ids if pk is not None and pk != actor_id})
+    page_cache.viewers_changed(ids)  # their pages' inbox count
     return Notification.objects.bulk_create(
         Notification(
             recipient_id=pk, actor_id=actor_id, kind=kind, question=question, answer=answer,
@@ -245,6 +247,7 @@ def notifications_mark_read(
         if missing:
             raise Notification.DoesNotExist(missing)
         mine = mine.filter(pk__in=ids)
+    page_cache.viewer_changed(actor.pk)
     return mine.update(read_at=timezone.now())
 
 
@@ -258,6 +261,7 @@ def notification_open(*, actor, pk: int) -> Notification:
     if notification.read_at is None:
         notification.read_at = timezone.now()
         Notification.objects.filter(pk=pk).update(read_at=notification.read_at)
+        page_cache.viewer_changed(actor.pk)
     return notification
 
 

@@ -65,8 +65,12 @@ def comment_is_editable(*, actor, comment: Comment) -> bool:
         return False
     if permissions.is_moderator(actor):
         return True
-    window = timedelta(seconds=rule("COMMENT_EDIT_SECONDS"))
+    window = comment_edit_window()
     return comment.author_id == actor.pk and timezone.now() - comment.created_at <= window
+
+
+def comment_edit_window() -> timedelta:
+    return timedelta(seconds=rule("COMMENT_EDIT_SECONDS"))
 
 
 @transaction.atomic

@@ -36,6 +36,12 @@ def user_key(user_id: int) -> str:
     return f"user:{user_id}"
 
 
+def viewer_key(user_id: int) -> str:
+    """What a member sees on their own pages besides the content: their votes, follows,
+    privileges, inbox (kb/views/page_cache.py's members' pages)."""
+    return f"viewer:{user_id}"
+
+
 def _fresh() -> int:
     return secrets.randbits(48)
 
@@ -94,6 +100,15 @@ def post_changed(post) -> None:
 def users_changed(user_ids: Iterable[int]) -> None:
     """Members' names or reputation: every page showing them, and their own page."""
     versions_bump(*(user_key(pk) for pk in user_ids))
+
+
+def viewers_changed(user_ids: Iterable[int]) -> None:
+    """What these members see on their own pages: their inbox, their own writes."""
+    versions_bump(*(viewer_key(pk) for pk in user_ids))
+
+
+def viewer_changed(user_id: int) -> None:
+    viewers_changed([user_id])
 
 
 def lists_changed() -> None:

@@ -46,7 +46,7 @@ from kb.selectors.users import user_directory
 from kb.selectors.validators import thread_validator
 from kb.selectors.votes import viewer_votes_attach
 from kb.services import page_cache as page_versions
-from kb.services.comments import comment_is_editable
+from kb.services.comments import comment_edit_window, comment_is_editable
 from kb.services.views import question_view_record, visitor_key
 from kb.templatetags.kb_pages import keyset_param, question_slug, question_url
 from kb.views.access import answer_or_404, question_or_404, tag_or_404
@@ -55,6 +55,7 @@ from kb.views.page_cache import (
     anonymous_page,
     depend,
     depend_on_users,
+    expire_at,
     fragment_key,
     fragments_render,
 )
@@ -227,8 +228,11 @@ def question_page(
         post.comment_list = comments["question" if isinstance(post, Question) else "answer"].get(
             post.pk, []
         )
+        expire_at(request, post.locked_until)
         for comment in post.comment_list:
             comment.viewer_can_edit = comment_is_editable(actor=viewer, comment=comment)
+            if comment.viewer_can_edit and comment.author_id == viewer.pk:
+                expire_at(request, comment.created_at + comment_edit_window())
             comment.viewer_can_delete = (
                 not comment.is_deleted and comment_delete_refusal(viewer, comment) is None
             )

@@ -34,11 +34,12 @@ from kb.selectors.moderation import (
 )
 from kb.selectors.questions import question_get
 from kb.services import closing, flags, moderation, reviews
+from kb.services import page_cache as page_versions
 from kb.services.comments import comment_delete
 from kb.services.flags import CORRECTION_REASONS
 from kb.templatetags.kb_pages import question_url
 from kb.views.access import member_required, suggested_edit_or_404, target_or_404
-from kb.views.page_cache import fragment_key
+from kb.views.page_cache import depend, depend_on_users, fragment_key, member_page
 
 User = get_user_model()
 UNVERIFIED_SHOWN = 50  # imported answers waiting for a check, shown under the flagged posts
@@ -373,6 +374,10 @@ def _review_queue_page(request: HttpRequest, *, status: int = 200) -> HttpRespon
         request.GET.get("page")
     )
     mine = list(suggested_edit_list_by_author(viewer=request.user)[:10])
+    # Every suggestion, review vote and decision moves the question's version and LIST (the
+    # audit log's one writer, kb.services.audit_log), the names shown their members'.
+    depend(request, page_versions.LIST)
+    depend_on_users(request, {s.author_id for s in page.object_list})
     return render(
         request,
         "kb/moderation/review_edits.html",
@@ -388,6 +393,7 @@ def _review_queue_page(request: HttpRequest, *, status: int = 200) -> HttpRespon
 
 @require_safe
 @member_required
+@member_page
 def review_edits(request: HttpRequest) -> HttpResponse:
     return _review_queue_page(request)
 

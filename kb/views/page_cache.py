@@ -12,6 +12,8 @@ page is never stale. docs/page-cache.md explains the keys, the headers and the p
 """
 
 import hashlib
+import re
+import time
 from collections.abc import Callable
 from functools import wraps
 
@@ -19,16 +21,21 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.cache import (
     get_conditional_response,
     patch_cache_control,
     patch_vary_headers,
 )
+from django.utils.crypto import salted_hmac
 from django.utils.http import parse_http_date
 from django.utils.translation import get_language
 
 from config.db_router import primary_reads
 from kb.conditional import VARY as CONDITIONAL_VARY
+from kb.form_tokens import form_token_new
 from kb.services import page_cache as versions
 
 KEY_PREFIX = "page:"
@@ -92,6 +99,8 @@ def anonymous_page(
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs):
             if not is_anonymous_request(request):
+                if is_member_request(request):
+                    return _member_page(request, view, on_hit, args, kwargs)
                 response = view(request, *args, **kwargs)
                 if request.method in ("GET", "HEAD"):
                     patch_cache_control(response, private=True)
@@ -113,6 +122,7 @@ def anonymous_page(
                 return _public(response)
             sequence = versions.sequence_get()
             request.page_dependencies = set()
+            request.page_expires = time.time() + (timeout or settings.PAGE_CACHE_SECONDS)
             # A page to be stored is read from the primary: one rendered from a replica that has
             # not replayed the latest write would be stored under versions that are current.
             with primary_reads("page cache"):
@@ -122,7 +132,9 @@ def anonymous_page(
             if response.status_code != 200 or response.streaming or response.cookies:
                 return response
             current = versions.versions_get(request.page_dependencies)
-            if versions.sequence_get() == sequence:  # no write committed while rendering
+            lifetime = int(request.page_expires - time.time())
+            # Stored only if no write committed while rendering.
+            if lifetime > 0 and versions.sequence_get() == sequence:
                 cache.set(
                     key,
                     {
@@ -133,7 +145,7 @@ def anonymous_page(
                             h: response[h] for h in ("ETag", "Last-Modified") if h in response
                         },
                     },
-                    timeout or settings.PAGE_CACHE_SECONDS,
+                    lifetime,
                 )
             response[HIT_HEADER] = "miss"
             return _public(response)
@@ -141,6 +153,149 @@ def anonymous_page(
         return wrapper
 
     return decorate(view) if view is not None else decorate
+
+
+# --- Members' pages: the same versions, plus the viewer's own ------------------------------
+
+MEMBER_KEY_PREFIX = "mpage:"
+_CSRF_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
+_FORM_TOKEN_INPUT = re.compile(r'(name="form_token" value=")[^"]*(")')
+_DUE_BADGE = re.compile(r"<!--due-->.*?<!--/due-->", re.S)
+
+
+def is_member_request(request: HttpRequest) -> bool:
+    """A member's GET of a page that may come from their own cache: not while a message waits
+    to be shown once (it is in the session, not in the versions)."""
+    return (
+        settings.PAGE_CACHE_ENABLED
+        and settings.MEMBER_PAGE_CACHE_ENABLED
+        and request.method in ("GET", "HEAD")
+        and request.user.is_authenticated
+        and not len(getattr(request, "_messages", ()))
+    )
+
+
+def member_page_key(request: HttpRequest) -> str:
+    raw = "|".join(
+        (
+            get_language() or "",
+            timezone.get_current_timezone_name(),
+            str(request.user.pk),
+            request.get_full_path(),
+        )
+    )
+    return MEMBER_KEY_PREFIX + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def expire_at(request: HttpRequest, when) -> None:
+    """Record that the page being rendered changes by itself at `when` (a lock or a suspension
+    ends, an edit window closes): a cached copy lives no longer."""
+    if when is None or getattr(request, "page_expires", None) is None:
+        return
+    request.page_expires = min(request.page_expires, when.timestamp())
+
+
+def _slot(name: str) -> str:
+    # Made with the secret key, so no text a member writes can stand for one.
+    return "mj-slot-" + salted_hmac("kb.page_cache.member_slot", name).hexdigest()[:24]
+
+
+def _member_slots(content: str) -> str:
+    """The page as stored: what must be new on every response replaced by slots (the CSRF
+    token, one-time form tokens, the practice badge that moves with the clock)."""
+    content = _CSRF_INPUT.sub(lambda m: m[1] + _slot("csrf") + m[2], content)
+    content = _FORM_TOKEN_INPUT.sub(lambda m: m[1] + _slot("form-token") + m[2], content)
+    return _DUE_BADGE.sub(_slot("due"), content)
+
+
+def _member_fill(request: HttpRequest, content: str) -> str:
+    csrf, form_token, due = _slot("csrf"), _slot("form-token"), _slot("due")
+    if csrf in content:
+        content = content.replace(csrf, get_token(request))
+    if form_token in content:
+        parts = content.split(form_token)
+        content = parts[0] + "".join(form_token_new() + part for part in parts[1:])
+    if due in content:
+        content = content.replace(
+            due, render_to_string("practice/_due_badge.html", request=request)
+        )
+    return content
+
+
+def _member_page(request: HttpRequest, view: Callable, on_hit, args, kwargs) -> HttpResponse:
+    """A member's page from their own entry: keyed by the viewer, the path and the language, and
+    current while every version it was rendered with is (the page's, the viewer's name and
+    reputation, and `viewer:<id>`, moved by each of their writes and by what others do to
+    them), and for at most MEMBER_PAGE_SECONDS or until `expire_at`. Tokens are new on every
+    response."""
+    key = member_page_key(request)
+    # A reload that asks for a fresh page (Cache-Control: no-cache) renders it anew.
+    entry = None if "no-cache" in request.headers.get("Cache-Control", "") else cache.get(key)
+    if entry is not None and versions.versions_get(entry["deps"]) == entry["deps"]:
+        if on_hit is not None:
+            on_hit(request, **kwargs)
+        response = HttpResponse(
+            _member_fill(request, entry["content"]), content_type=entry["content_type"]
+        )
+        response[HIT_HEADER] = "hit"
+        patch_cache_control(response, private=True)
+        return response
+    sequence = versions.sequence_get()
+    user = request.user
+    request.page_dependencies = {versions.viewer_key(user.pk), versions.user_key(user.pk)}
+    request.page_expires = time.time() + settings.MEMBER_PAGE_SECONDS
+    if user.suspended_until is not None and user.suspended_until > timezone.now():
+        expire_at(request, user.suspended_until)
+    with primary_reads("page cache"):  # stored under current versions: see anonymous_page
+        response = view(request, *args, **kwargs)
+        if hasattr(response, "render"):
+            response = response.render()
+    patch_cache_control(response, private=True)
+    if response.status_code != 200 or response.streaming or request.session.modified:
+        return response
+    stored = _member_slots(response.content.decode(response.charset))
+    current = versions.versions_get(request.page_dependencies)
+    lifetime = int(request.page_expires - time.time())
+    if lifetime > 0 and versions.sequence_get() == sequence:
+        cache.set(
+            key,
+            {"deps": current, "content": stored, "content_type": response["Content-Type"]},
+            lifetime,
+        )
+    response[HIT_HEADER] = "miss"
+    return response
+
+
+def member_page(view: Callable) -> Callable:
+    """Serve a members-only page (`view` names what it shows with `depend`) from the member's
+    own cache, as `anonymous_page` does for members."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if is_member_request(request):
+            return _member_page(request, view, None, args, kwargs)
+        response = view(request, *args, **kwargs)
+        patch_cache_control(response, private=True)
+        return response
+
+    return wrapper
+
+
+class MemberWritesMiddleware:
+    """Every write a member sends (a page's form or the API) may change what their own pages
+    show (their vote, a follow, a draft, the privileges it used up): it moves their
+    `viewer:<id>` version, after the view, so their next page is rendered anew."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated:
+                versions.viewer_changed(user.pk)
+        return response
 
 
 # --- The API: anonymous JSON from the same versioned cache -----------------------------------

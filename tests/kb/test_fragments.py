@@ -3,7 +3,8 @@ count, author card) from the fragment cache (kb.views.html.post_blocks_attach): 
 page finds them all, every kind of write that changes a block shows on the next member's page,
 and the controls (edit links, votes, moderation tools) are still decided per viewer by the
 rulebook. Writes go through the services with their on_commit callbacks run as a commit runs
-them."""
+them. Members' whole pages are not taken from their own cache here (tests/kb/test_member_pages.py):
+these tests are about what a page rendered anew is made of."""
 
 import pytest
 from django.core.cache import cache
@@ -21,6 +22,11 @@ from tests.kb.moderation_support import member, reviewer, suggest
 pytestmark = pytest.mark.django_db
 
 BLOCKS = "X-Fragment-Cache"
+
+
+@pytest.fixture(autouse=True)
+def members_pages_rendered_anew(settings):
+    settings.MEMBER_PAGE_CACHE_ENABLED = False
 
 
 @pytest.fixture

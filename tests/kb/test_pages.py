@@ -353,7 +353,10 @@ def test_question_page_query_count_is_fixed_whatever_the_answers(
     assert response.context["question"].viewer_vote == expected
 
 
-def test_question_page_query_count_for_a_logged_in_member(client, user, django_assert_num_queries):
+def test_question_page_query_count_for_a_logged_in_member(
+    client, user, settings, django_assert_num_queries
+):
+    settings.MEMBER_PAGE_CACHE_ENABLED = False  # the render's cost (tests/kb/test_member_pages.py)
     question = question_make()
     question_make()  # a related question
     for _ in range(5):

@@ -196,7 +196,10 @@ def test_anonymous_readers_see_no_controls_and_cannot_follow(client):
     assert not QuestionFollow.objects.filter(user__isnull=True).exists()
 
 
-def test_question_page_for_members_does_not_grow_with_followers(client, django_assert_num_queries):
+def test_question_page_for_members_does_not_grow_with_followers(
+    client, settings, django_assert_num_queries
+):
+    settings.MEMBER_PAGE_CACHE_ENABLED = False  # the render's cost (tests/kb/test_member_pages.py)
     question = question_make()
     viewer = UserFactory()
     client.force_login(viewer)
@@ -224,7 +227,12 @@ def test_my_tags_tab_lists_questions_in_watched_tags_and_marks_rows(client, user
     home = client.get("/").content.decode()
     assert "question-row question-row--watched" in home
     assert "question-row question-row--ignored" in home
-    NotificationSettings.objects.update_or_create(user=user, defaults={"hide_ignored": True})
+    saved = client.post(
+        "/settings/notifications/",
+        {"email_mode": "none", "watched": "rlhf", "ignored": "cnn", "hide_ignored": "on"},
+    )
+    assert saved.status_code == 302
+    assert NotificationSettings.objects.get(user=user).hide_ignored
     assert in_ignored.title not in client.get("/").content.decode()
     cache.clear()
     client.logout()
@@ -232,8 +240,9 @@ def test_my_tags_tab_lists_questions_in_watched_tags_and_marks_rows(client, user
 
 
 def test_home_page_for_members_costs_a_fixed_number_of_queries(
-    client, user, django_assert_num_queries
+    client, user, settings, django_assert_num_queries
 ):
+    settings.MEMBER_PAGE_CACHE_ENABLED = False  # the render's cost (tests/kb/test_member_pages.py)
     TagFactory(name="rlhf")
     for _ in range(3):
         question_make(tags=("rlhf",))
