@@ -86,8 +86,9 @@ def test_delete_on_the_api_reopen_url_withdraws_a_reopen_vote(question):
 
 
 def test_the_page_offers_the_voter_a_withdraw_button_that_works(
-    question, django_assert_num_queries
+    question, settings, django_assert_num_queries
 ):
+    settings.MEMBER_PAGE_CACHE_ENABLED = False  # the render's cost (tests/kb/test_member_pages.py)
     voter = closer()
     question_close(actor=voter, question=question, reason="off_topic")
     client = Client()

@@ -18,9 +18,11 @@ BODY = "回答：RMSNorm 去掉了均值中心化，只按均方根缩放。"
 
 
 def page(user, url: str) -> str:
+    """The page as the rulebook draws it now: rendered anew (the writes here run inside the
+    test's transaction, whose on_commit would move the member's cached page)."""
     client = Client()
     client.force_login(user)
-    return client.get(url).content.decode()
+    return client.get(url, HTTP_CACHE_CONTROL="no-cache").content.decode()
 
 
 def test_the_review_link_goes_when_the_post_is_locked_and_the_service_refuses_too():
