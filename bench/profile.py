@@ -3,7 +3,7 @@
 with their time, and optionally a cProfile of the Python side.
 
     .venv/bin/python -m bench.profile /questions/123/ [--repeat 50] [--queries]
-        [--cprofile [--sort tottime]] [--viewer member|moderator]
+        [--cprofile [--sort tottime]] [--viewer member|moderator] [--fresh]
 """
 
 import argparse
@@ -57,6 +57,11 @@ def main(argv: list[str] | None = None) -> int:
         help="request signed in, as bench.run's member or moderator (a session in the bench DB)",
     )
     parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="send Cache-Control: no-cache: a member's page rendered anew, not from their cache",
+    )
+    parser.add_argument(
         "--sort", default="cumulative", choices=["cumulative", "tottime"], help="cProfile order"
     )
     options = parser.parse_args(argv)
@@ -64,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.db import connection
     from django.test import Client
 
-    client = Client()
+    client = Client(**({"HTTP_CACHE_CONTROL": "no-cache"} if options.fresh else {}))
     if options.viewer:
         from django.contrib.auth import get_user_model
 

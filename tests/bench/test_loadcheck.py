@@ -184,8 +184,13 @@ def _lose_comment(site):
 
 
 def _change_answer(site):
+    """What was posted (the answer's first revision) is not what is stored."""
     answer_id = site["answer_id"]
-    Answer.objects.filter(pk=answer_id).update(body="Something else.")
+    _sql(
+        "UPDATE kb_revision SET body = 'Something else.' WHERE answer_id = %s AND number = 1",
+        [answer_id],
+        past_triggers=True,
+    )
     return f"answer {answer_id} is not what {site['members'][0]['username']} posted"
 
 
@@ -211,6 +216,26 @@ def _lose_edit(site):
 def test_a_lost_write_fails_the_writes_check(site, lose):
     expected = lose(site)
     assert loadcheck.missing_writes(site["records"]) == [expected]
+
+
+def test_an_answer_its_author_edited_since_is_still_what_they_posted(site):
+    """A member may edit their own answer of the run (locustfile's `_post`): the answer's body
+    is then the edit, and the posting is its first revision."""
+    first = site["members"][0]
+    answer = Answer.objects.get(pk=site["answer_id"])
+    response = _client(first).patch(
+        f"/api/v1/answers/{answer.pk}/",
+        {"base_revision": answer.revision_count, "body": answer.body + "\n\nEdited (0wn3r).",
+         "summary": "load test"},
+        format="json",
+    )  # fmt: skip
+    assert response.status_code == 200, response.content
+    site["records"]["edits"].append(
+        {"member": first["username"], "kind": "answer", "post_id": answer.pk, "marker": "0wn3r",
+         "number": response.json()["revision"]["number"], "status": response.json()["status"]}
+    )  # fmt: skip
+    assert "0wn3r" in Answer.objects.get(pk=answer.pk).body
+    assert loadcheck.missing_writes(site["records"]) == []
 
 
 def test_a_retracted_vote_is_expected_absent(site):
