@@ -216,10 +216,6 @@ def accept_refusal(user, question: Question) -> Refusal | None:
     return None
 
 
-def can_accept(user, question: Question) -> bool:
-    return accept_refusal(user, question) is None
-
-
 def comment_refusal(user, post: Question | Answer) -> Refusal | None:
     """Members comment on visible posts that are not locked (moderators even on locked ones).
     Commenting everywhere needs the comment privilege; without it a member still comments on
@@ -507,10 +503,6 @@ def practice_refusal(user) -> Refusal | None:
     if not is_active_member(user):
         return Refusal("inactive", _("Your account cannot practise now."))
     return None
-
-
-def can_practise(user) -> bool:
-    return practice_refusal(user) is None
 
 
 def can_practise_question(user, question: Question) -> bool:

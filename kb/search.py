@@ -740,19 +740,6 @@ def concept_words(words: list[str]) -> list[str]:
     return joined
 
 
-def concept_tags(text: str) -> list[str]:
-    """Tags of the concepts a text (a title being typed) names, in order of appearance."""
-    parsed = ParsedQuery(text=text, words=text.split()[:30])
-    tags = []
-    for word in concept_words(parsed.words):
-        names = [normalize(word).strip(), *word_tokens(word)]
-        for name in names:
-            concept = concept_named(name)
-            if concept and concept.tag:
-                tags.append(concept.tag)
-    return list(dict.fromkeys(tags))
-
-
 # --- From words to a tsquery -------------------------------------------------------------------
 
 

@@ -77,10 +77,6 @@ def _check_moderator(actor) -> None:
     permissions.refuse(permissions.moderate_refusal(actor))
 
 
-def _question_of(post: Question | Answer) -> Question:
-    return post if isinstance(post, Question) else post.question
-
-
 # --- Locks and protection -------------------------------------------------------------------
 
 

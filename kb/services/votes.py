@@ -149,10 +149,16 @@ def vote_retract(*, actor, post: Question | Answer) -> VoteResult:
 
 
 def _accept_locked(answer: Answer) -> tuple[Question, Answer]:
-    """Lock the question, then the answer and the currently accepted one (ascending id)."""
+    """Lock the question, then the answer and the currently accepted one (ascending id). The
+    question is the one the caller read the answer under: if a merge has moved the answer to
+    another question since, the accept is refused (it belongs to the other question now)."""
     question = locking.question_locked_row(answer.question_id)
     locking.answers_lock(answer_ids=[answer.pk, question.accepted_answer_id])
     answer = Answer.objects.get(pk=answer.pk)
+    if answer.question_id != question.pk:
+        permissions.refuse(
+            permissions.Refusal("moved", _("This answer has moved to another question."))
+        )
     answer.question = question
     return question, answer
 

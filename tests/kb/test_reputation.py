@@ -18,6 +18,8 @@ from kb.services.edits import post_edit
 from kb.services.moderation import post_delete, post_undelete
 from kb.services.reputation import (
     Difference,
+    post_reputation_restore,
+    post_reputation_reversals,
     post_reputation_reverse,
     reputation_differences,
     reputation_edit_approved,
@@ -119,7 +121,9 @@ def test_approved_suggested_edit_gives_2():
 def test_spam_removal_costs_100_and_the_floor_is_1():
     author = member(150)
     question = question_make(author=author)
-    reputation_spam_penalty(post=question)
+    event = reputation_spam_penalty(post=question)
+    assert event == ReputationEvent.objects.get(kind=Kind.SPAM_REMOVED)  # the row it wrote
+    assert (event.user, event.amount, event.question_id) == (author, -100, question.pk)
     assert ledger(author) == [("spam_removed", -100)] and reputation(author) == 50
     reputation_spam_penalty(post=question_make(author=author))
     assert ledger_sum(author) == -50 and reputation(author) == 1
@@ -177,6 +181,16 @@ def test_cap_counts_questions_and_answers_together_and_spares_accepts_and_downvo
     answer_accept(actor=asker, answer=answer)
     vote_cast(actor=member(125), post=question, value=-1)
     assert reputation(author) == 25 + 15 - 2
+
+
+def test_a_cap_below_one_upvote_lets_the_first_upvote_of_the_day_earn_the_whole_cap(settings):
+    settings.MIANJING = {**settings.MIANJING, "REPUTATION_DAILY_CAP": 4}
+    author = member()
+    answer = answer_make(question=question_make(), author=author)
+    vote_cast(actor=member(15), post=answer, value=1)
+    vote_cast(actor=member(15), post=answer, value=1)
+    assert ledger(author) == [("answer_upvoted", 4), ("answer_upvoted", 0)]
+    assert reputation(author) == 4
 
 
 def test_cap_is_per_day(cap_25):
@@ -414,6 +428,18 @@ def test_grant_command_refuses_bad_input(args, message):
     assert not ReputationEvent.objects.exists()
 
 
+def test_a_grant_may_be_exactly_the_largest_amount_with_the_longest_reason():
+    user = member()
+    reason = "长" * 200
+    event = reputation_grant(actor=None, user=user, amount=100_000, reason=reason)
+    assert (event.amount, event.reason) == (100_000, reason) and reputation(user) == 100_000
+    reputation_grant(actor=None, user=user, amount=-100_000, reason=reason)
+    assert reputation(user) == 1  # the ledger's sum is 0
+    with pytest.raises(ValidationError) as refused:
+        reputation_grant(actor=None, user=user, amount=10, reason=reason + "长")
+    assert list(refused.value.message_dict) == ["reason"]
+
+
 def test_only_moderators_grant_through_the_service():
     with pytest.raises(PermissionDenied):
         reputation_grant(actor=member(5000), user=member(), amount=10, reason="friend")
@@ -424,6 +450,7 @@ def test_only_moderators_grant_through_the_service():
     assert (log.actor, log.target_user, log.details) == (
         moderator, user, {"amount": 10, "event": event.pk}
     )  # fmt: skip
+    assert log.is_public is False  # in the moderators' log only
 
 
 def _staff(client):
@@ -489,6 +516,17 @@ def test_undeleting_an_answer_restores_what_its_deletion_reversed():
     assert reputation(asker) == 2 and reputation(downvoter) == 125 - 1
     assert sorted(_unreversed(author)) == [("answer_accepted", 15), ("answer_upvoted", 10),
                                            ("downvoted", -2)]  # fmt: skip
+
+
+def test_restoring_returns_the_number_of_events_written_again():
+    asker, author = member(), member()
+    answer = answer_make(question=question_make(author=asker), author=author)
+    vote_cast(actor=member(15), post=answer, value=1)
+    vote_cast(actor=member(125), post=answer, value=-1)
+    reversals = post_reputation_reversals(post=answer)  # +10, −2 and the voter's −1
+    ids = [r.pk for r in reversals]
+    assert post_reputation_restore(post=answer, reversal_ids=ids) == 3
+    assert reputation(author) == 10 - 2
 
 
 def test_a_vote_retracted_after_an_undelete_is_reversed_once_and_a_second_delete_reverses_again():

@@ -431,6 +431,24 @@ def test_cannot_accept_a_deleted_answer(api_client):
     assert api_client.post(accept_url(answer)).status_code == 404
 
 
+def test_an_answer_moved_by_a_merge_after_it_was_read_is_not_accepted_on_its_old_question():
+    """The asker's page read the answer under their question; before the accept, a merge moved
+    it to another question. The accept locks the question it was read under and must not set
+    that question's accepted answer to an answer it no longer has."""
+    asker, answerer = UserFactory(), UserFactory()
+    old, new = question_make(author=asker), question_make()
+    answer = answer_make(question=old, author=answerer)  # read: answer.question_id == old.pk
+    Answer.objects.filter(pk=answer.pk).update(question=new)  # the merge, meanwhile
+    with pytest.raises(permissions.Refused) as refused, translation.override("en"):
+        answer_accept(actor=asker, answer=answer)
+    assert refused.value.code == "moved"
+    assert str(refused.value.refusal) == "This answer has moved to another question."
+    old.refresh_from_db()
+    new.refresh_from_db()
+    assert old.accepted_answer_id is None and new.accepted_answer_id is None
+    assert not ReputationEvent.objects.exists()
+
+
 # --- Query counts ------------------------------------------------------------------------------
 
 
