@@ -6,20 +6,34 @@
 - Held locks, probed from a second connection with NOWAIT (`rows_held_by`): an accept and the
   reputation services that act on a post hold the rows the lock order names until they commit.
 - Locks taken before reading (`run_while_held`): a reputation service that starts while another
-  transaction has written to its member or post waits for it, then reads what it wrote.
+  transaction has written to its member or post waits for it, then reads what it wrote. The
+  moderation services the same way: of two moderators unlocking, protecting, undeleting a comment
+  or lifting a suspension at once, the second waits and is refused.
 
 Removing any of these locks from a service makes these tests fail (docs/mutation.md)."""
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from accounts.models import ReputationEvent, User
-from kb.models import Answer, Question, Revision
+from kb.models import Answer, Comment, ModerationAction, Question, Revision
+from kb.services.comments import comment_create
 from kb.services.edits import post_edit
+from kb.services.moderation import (
+    comment_undelete,
+    post_lock,
+    post_unlock,
+    question_protect,
+    user_suspend,
+    user_unsuspend,
+)
 from kb.services.reputation import (
     post_reputation_restore,
     post_reputation_reversals,
@@ -31,8 +45,9 @@ from kb.services.reputation import (
     reputation_spam_penalty,
 )
 from kb.services.votes import answer_accept, answer_unaccept, vote_cast, vote_retract
-from tests.factories import answer_make, question_make
-from tests.kb.test_votes_concurrency import member, run_at_once
+from tests.factories import answer_make, moderator_create, question_make
+from tests.kb.moderation_support import member
+from tests.kb.test_votes_concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -312,3 +327,107 @@ def test_reconcile_fix_locks_a_post_before_summing_its_votes(kind):
     post.refresh_from_db()
     assert post.score == 1
     assert reputation_differences() == []
+
+
+# --- The moderation services' locks (kb.services.moderation) ------------------------------------
+#
+# Two moderators act on the same row at once. The first one's write is uncommitted when the second
+# one's service starts (`run_while_held`); each passes the row as its own caller read it, before
+# either wrote (separate instances: a service must not depend on a caller's object being current).
+# The second must wait on the row's lock and decide on the row as the first left it.
+
+
+def _refused_as(outcome, field: str = "non_field_errors") -> bool:
+    return isinstance(outcome, ValidationError) and list(outcome.message_dict) == [field]
+
+
+def _locked_post(kind: str):
+    question = question_make()
+    post = question if kind == "question" else answer_make(question=question)
+    post_lock(actor=moderator_create(), post=post, reason="争议")
+    return post
+
+
+@pytest.mark.parametrize("kind", ["question", "answer"])
+def test_two_moderators_unlocking_one_post_at_once_unlock_it_once(kind):
+    post = _locked_post(kind)
+    mine, theirs = (type(post).objects.get(pk=post.pk) for _ in range(2))
+    first, second = moderator_create(), moderator_create()
+    outcomes = run_while_held(
+        lambda: post_unlock(actor=first, post=mine, reason="已澄清"),
+        lambda: post_unlock(actor=second, post=theirs, reason="已澄清"),
+    )
+    assert not isinstance(outcomes[0], BaseException), outcomes[0]
+    assert _refused_as(outcomes[1]), outcomes[1]  # "This post is not locked."
+    assert list(ModerationAction.objects.filter(action="post_unlock").values_list(
+        "actor", flat=True)) == [first.pk]  # fmt: skip
+
+
+def test_an_answer_unlock_holds_its_question_until_it_commits():
+    """The lock order: a service acting on one answer locks its question first."""
+    answer = _locked_post("answer")
+    found = rows_held_by(
+        lambda: post_unlock(actor=moderator_create(), post=answer),
+        {"question": Question.objects.filter(pk=answer.question_id),
+         "answer": Answer.objects.filter(pk=answer.pk)},
+    )  # fmt: skip
+    assert found == {"question": "locked", "answer": "locked"}
+
+
+def test_two_moderators_protecting_one_question_at_once_protect_it_once():
+    question = question_make()
+    mine, theirs = (Question.objects.get(pk=question.pk) for _ in range(2))
+    first, second = moderator_create(), moderator_create()
+    outcomes = run_while_held(
+        lambda: question_protect(actor=first, question=mine),
+        lambda: question_protect(actor=second, question=theirs),
+    )
+    assert not isinstance(outcomes[0], BaseException), outcomes[0]
+    assert _refused_as(outcomes[1]), outcomes[1]  # "This question is already protected."
+    assert list(ModerationAction.objects.filter(action="question_protect").values_list(
+        "actor", flat=True)) == [first.pk]  # fmt: skip
+
+
+def test_two_moderators_undeleting_one_comment_at_once_undelete_it_once():
+    comment = comment_create(actor=member(), post=question_make(), body="一条被删除的评论")
+    Comment.objects.filter(pk=comment.pk).update(is_deleted=True)
+    mine, theirs = (Comment.objects.get(pk=comment.pk) for _ in range(2))
+    first, second = moderator_create(), moderator_create()
+    outcomes = run_while_held(
+        lambda: comment_undelete(actor=first, comment=mine),
+        lambda: comment_undelete(actor=second, comment=theirs),
+    )
+    assert not isinstance(outcomes[0], BaseException), outcomes[0]
+    assert _refused_as(outcomes[1]), outcomes[1]  # "This comment is not deleted."
+    assert list(ModerationAction.objects.filter(action="comment_undelete").values_list(
+        "actor", flat=True)) == [first.pk]  # fmt: skip
+
+
+def test_two_moderators_lifting_one_suspension_at_once_lift_it_once():
+    target = member(suspended_until=timezone.now() + timedelta(days=3))
+    mine, theirs = (User.objects.get(pk=target.pk) for _ in range(2))
+    first, second = moderator_create(), moderator_create()
+    outcomes = run_while_held(
+        lambda: user_unsuspend(actor=first, user=mine, reason="申诉成功"),
+        lambda: user_unsuspend(actor=second, user=theirs, reason="申诉成功"),
+    )
+    assert not isinstance(outcomes[0], BaseException), outcomes[0]
+    assert _refused_as(outcomes[1]), outcomes[1]  # "This member is not suspended."
+    assert list(ModerationAction.objects.filter(action="user_unsuspend").values_list(
+        "actor", flat=True)) == [first.pk]  # fmt: skip
+
+
+def test_a_suspension_waits_for_a_write_to_the_member_and_returns_the_row_after_it():
+    """Suspending writes only `suspended_until`, so what the lock (and the read after it) keeps
+    current is the member the service returns, which the API answers with: a grant uncommitted
+    when the suspension starts is in it."""
+    target, moderator = member(), moderator_create()
+    theirs = User.objects.get(pk=target.pk)
+    outcomes = run_while_held(
+        lambda: reputation_grant(actor=None, user=target, amount=150, reason="同时的奖励"),
+        lambda: user_suspend(actor=moderator, user=theirs, days=3, reason="刷屏"),
+    )
+    assert [o for o in outcomes if isinstance(o, BaseException)] == []
+    suspended = outcomes[1]
+    assert (suspended.pk, suspended.reputation) == (target.pk, 150)  # the ledger: the grant
+    assert suspended.suspended_until == User.objects.get(pk=target.pk).suspended_until
