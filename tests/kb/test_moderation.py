@@ -836,3 +836,97 @@ def test_unlocking_undeleting_comments_and_lifting_suspensions_are_for_moderator
         assert refused.value.code == "not_moderator"
     with pytest.raises(ValidationError):
         user_suspend(actor=moderator_create(), user=member(), days=1, reason=" ")
+
+
+def _optional_reason_services() -> dict:
+    """Each: the set-up, then a call with a given reason, and the log actions it writes."""
+    from kb.services.moderation import (
+        comment_undelete,
+        post_unlock,
+        question_protect,
+        user_unsuspend,
+    )
+
+    def unlock():
+        answer = answer_make(question=question_make())
+        post_lock(actor=moderator_create(), post=answer, reason="争议")
+        return lambda m, r: post_unlock(actor=m, post=answer, reason=r)
+
+    def protect():
+        question = question_make()
+        return lambda m, r: question_protect(actor=m, question=question, reason=r)
+
+    def undelete_comment():
+        comment = comment_create(actor=UserFactory(), post=question_make(), body="评论")
+        Comment.objects.filter(pk=comment.pk).update(is_deleted=True)
+        return lambda m, r: comment_undelete(actor=m, comment=comment, reason=r)
+
+    def merge():
+        duplicate, original = question_make(), question_make()
+        return lambda m, r: question_merge(actor=m, question=duplicate, into=original, reason=r)
+
+    def unsuspend():
+        target = member(suspended_until=timezone.now() + timedelta(days=1))
+        return lambda m, r: user_unsuspend(actor=m, user=target, reason=r)
+
+    return {
+        "post_unlock": (unlock, ["post_unlock"]),
+        "question_protect": (protect, ["question_protect"]),
+        "comment_undelete": (undelete_comment, ["comment_undelete"]),
+        "question_merge": (merge, ["merged_into", "merged_from"]),
+        "user_unsuspend": (unsuspend, ["user_unsuspend"]),
+    }
+
+
+@pytest.mark.parametrize("service", list(_optional_reason_services()))
+def test_an_optional_reason_is_still_trimmed_and_at_most_500_characters(service):
+    prepare, actions = _optional_reason_services()[service]
+    act, moderator = prepare(), moderator_create()
+    with pytest.raises(ValidationError) as error:
+        act(moderator, "长" * 501)
+    assert error.value.message_dict == {"reason": ["At most 500 characters."]}
+    act(moderator, "  误判\r\n 已   澄清 ")
+    logged = ModerationAction.objects.filter(action__in=actions).order_by("pk")
+    assert list(logged.values_list("action", "reason", "actor")) == [
+        (action, "误判 已 澄清", moderator.pk) for action in actions
+    ]
+
+
+def test_unlocking_is_logged_publicly_on_the_post(question):
+    from kb.services.moderation import post_unlock
+
+    answer = answer_make(question=question)
+    moderator = moderator_create()
+    post_lock(actor=moderator, post=answer, reason="争议")
+    post_unlock(actor=moderator, post=answer)
+    log = ModerationAction.objects.get(action="post_unlock")
+    assert (log.actor, log.question, log.answer, log.target_user, log.reason, log.is_public) == (
+        moderator, question, answer, answer.author, "", True
+    )  # fmt: skip
+
+
+def test_undeleting_gives_the_author_back_what_the_deletion_took(question):
+    answer = answer_make(question=question, author=member())
+    vote_cast(actor=closer(), post=answer, value=1)
+    moderator = moderator_create()
+    post_delete(actor=moderator, post=answer)
+    answer.author.refresh_from_db()
+    assert answer.author.reputation == 1
+    post_undelete(actor=moderator, post=answer)
+    answer.author.refresh_from_db()
+    assert answer.author.reputation == rule("REPUTATION_ANSWER_UPVOTED")
+    assert ReputationEvent.objects.filter(user=answer.author, kind="answer_upvoted").count() == 2
+
+
+@pytest.mark.parametrize("kind", ["question", "answer"])
+def test_the_undelete_api_answers_with_the_restored_posts_state(question, kind):
+    post = question if kind == "question" else answer_make(question=question)
+    moderator = client_for(moderator_create())
+    assert moderator.post(f"/api/v1/{kind}s/{post.pk}/delete/", {"reason": "重复"}).status_code == (
+        200
+    )
+    response = moderator.post(f"/api/v1/{kind}s/{post.pk}/undelete/", {"reason": "误删"})
+    assert response.status_code == 200, response.content
+    state = response.json()
+    assert (state["kind"], state["id"], state["is_deleted"]) == (kind, post.pk, False)
+    assert state["status"] == ("open" if kind == "question" else None)
