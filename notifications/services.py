@@ -247,8 +247,7 @@ def notifications_mark_read(
         if missing:
             raise Notification.DoesNotExist(missing)
         mine = mine.filter(pk__in=ids)
-    page_cache.viewer_changed(actor.pk)
-    return mine.update(read_at=timezone.now())
+    return mine.update(read_at=timezone.now())  # a POST: the member's pages move (MemberWrites)
 
 
 def notification_open(*, actor, pk: int) -> Notification:
