@@ -222,6 +222,19 @@ def test_becoming_a_moderator_shows_the_tools_at_once(world, django_capture_on_c
     assert delete in text(get(client, url, "miss"))
 
 
+def test_an_account_changed_in_the_admin_shows_at_once(world, django_capture_on_commit_callbacks):
+    """Made staff by saving the user row (the admin, a shell): no service ran."""
+    client = signed_in(world["viewer"])
+    url = qurl(world["question"])
+    delete = f'action="/en/moderation/answer/{world["answer"].pk}/delete/"'
+    get(client, url, "miss")
+    assert delete not in text(get(client, url, "hit"))
+    world["viewer"].is_staff = True
+    with django_capture_on_commit_callbacks(execute=True):
+        world["viewer"].save()
+    assert delete in text(get(client, url, "miss"))
+
+
 def test_a_message_waiting_to_be_shown_is_never_lost_to_the_cache(world):
     client = signed_in(world["viewer"])
     url = qurl(world["question"])
