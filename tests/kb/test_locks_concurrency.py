@@ -348,19 +348,26 @@ def _locked_post(kind: str):
     return post
 
 
+def only_the_first_of_two_moderators_acts(target, act, action: str) -> None:
+    """Two moderators act on `target` at once, each with their own copy of the row read before
+    either wrote: the second waits for the first's lock, reads the row again and is refused
+    (the row no longer allows it), and the log holds the first's action only."""
+    mine, theirs = (type(target).objects.get(pk=target.pk) for _ in range(2))
+    first, second = moderator_create(), moderator_create()
+    outcomes = run_while_held(lambda: act(first, mine), lambda: act(second, theirs))
+    assert not isinstance(outcomes[0], BaseException), outcomes[0]
+    assert _refused_as(outcomes[1]), outcomes[1]
+    assert list(ModerationAction.objects.filter(action=action).values_list(
+        "actor", flat=True)) == [first.pk]  # fmt: skip
+
+
 @pytest.mark.parametrize("kind", ["question", "answer"])
 def test_two_moderators_unlocking_one_post_at_once_unlock_it_once(kind):
-    post = _locked_post(kind)
-    mine, theirs = (type(post).objects.get(pk=post.pk) for _ in range(2))
-    first, second = moderator_create(), moderator_create()
-    outcomes = run_while_held(
-        lambda: post_unlock(actor=first, post=mine, reason="已澄清"),
-        lambda: post_unlock(actor=second, post=theirs, reason="已澄清"),
-    )
-    assert not isinstance(outcomes[0], BaseException), outcomes[0]
-    assert _refused_as(outcomes[1]), outcomes[1]  # "This post is not locked."
-    assert list(ModerationAction.objects.filter(action="post_unlock").values_list(
-        "actor", flat=True)) == [first.pk]  # fmt: skip
+    only_the_first_of_two_moderators_acts(
+        _locked_post(kind),
+        lambda actor, post: post_unlock(actor=actor, post=post, reason="已澄清"),
+        "post_unlock",
+    )  # the second: "This post is not locked."
 
 
 def test_an_answer_unlock_holds_its_question_until_it_commits():
@@ -375,46 +382,29 @@ def test_an_answer_unlock_holds_its_question_until_it_commits():
 
 
 def test_two_moderators_protecting_one_question_at_once_protect_it_once():
-    question = question_make()
-    mine, theirs = (Question.objects.get(pk=question.pk) for _ in range(2))
-    first, second = moderator_create(), moderator_create()
-    outcomes = run_while_held(
-        lambda: question_protect(actor=first, question=mine),
-        lambda: question_protect(actor=second, question=theirs),
-    )
-    assert not isinstance(outcomes[0], BaseException), outcomes[0]
-    assert _refused_as(outcomes[1]), outcomes[1]  # "This question is already protected."
-    assert list(ModerationAction.objects.filter(action="question_protect").values_list(
-        "actor", flat=True)) == [first.pk]  # fmt: skip
+    only_the_first_of_two_moderators_acts(
+        question_make(),
+        lambda actor, question: question_protect(actor=actor, question=question),
+        "question_protect",
+    )  # the second: "This question is already protected."
 
 
 def test_two_moderators_undeleting_one_comment_at_once_undelete_it_once():
     comment = comment_create(actor=member(), post=question_make(), body="一条被删除的评论")
     Comment.objects.filter(pk=comment.pk).update(is_deleted=True)
-    mine, theirs = (Comment.objects.get(pk=comment.pk) for _ in range(2))
-    first, second = moderator_create(), moderator_create()
-    outcomes = run_while_held(
-        lambda: comment_undelete(actor=first, comment=mine),
-        lambda: comment_undelete(actor=second, comment=theirs),
-    )
-    assert not isinstance(outcomes[0], BaseException), outcomes[0]
-    assert _refused_as(outcomes[1]), outcomes[1]  # "This comment is not deleted."
-    assert list(ModerationAction.objects.filter(action="comment_undelete").values_list(
-        "actor", flat=True)) == [first.pk]  # fmt: skip
+    only_the_first_of_two_moderators_acts(
+        comment,
+        lambda actor, comment: comment_undelete(actor=actor, comment=comment),
+        "comment_undelete",
+    )  # the second: "This comment is not deleted."
 
 
 def test_two_moderators_lifting_one_suspension_at_once_lift_it_once():
-    target = member(suspended_until=timezone.now() + timedelta(days=3))
-    mine, theirs = (User.objects.get(pk=target.pk) for _ in range(2))
-    first, second = moderator_create(), moderator_create()
-    outcomes = run_while_held(
-        lambda: user_unsuspend(actor=first, user=mine, reason="申诉成功"),
-        lambda: user_unsuspend(actor=second, user=theirs, reason="申诉成功"),
-    )
-    assert not isinstance(outcomes[0], BaseException), outcomes[0]
-    assert _refused_as(outcomes[1]), outcomes[1]  # "This member is not suspended."
-    assert list(ModerationAction.objects.filter(action="user_unsuspend").values_list(
-        "actor", flat=True)) == [first.pk]  # fmt: skip
+    only_the_first_of_two_moderators_acts(
+        member(suspended_until=timezone.now() + timedelta(days=3)),
+        lambda actor, user: user_unsuspend(actor=actor, user=user, reason="申诉成功"),
+        "user_unsuspend",
+    )  # the second: "This member is not suspended."
 
 
 def test_a_suspension_waits_for_a_write_to_the_member_and_returns_the_row_after_it():
