@@ -189,10 +189,13 @@ def member_page_key(request: HttpRequest) -> str:
 
 def expire_at(request: HttpRequest, when) -> None:
     """Record that the page being rendered changes by itself at `when` (a lock or a suspension
-    ends, an edit window closes): a cached copy lives no longer."""
+    ends, an edit window closes): a cached copy lives no longer. A time already past (a lock
+    that has ended) changes nothing more: the render shows it as ended."""
     if when is None or getattr(request, "page_expires", None) is None:
         return
-    request.page_expires = min(request.page_expires, when.timestamp())
+    moment = when.timestamp()
+    if moment > time.time():
+        request.page_expires = min(request.page_expires, moment)
 
 
 def _slot(name: str) -> str:
@@ -244,8 +247,7 @@ def _member_page(request: HttpRequest, view: Callable, on_hit, args, kwargs) -> 
     user = request.user
     request.page_dependencies = {versions.viewer_key(user.pk), versions.user_key(user.pk)}
     request.page_expires = time.time() + settings.MEMBER_PAGE_SECONDS
-    if user.suspended_until is not None and user.suspended_until > timezone.now():
-        expire_at(request, user.suspended_until)
+    expire_at(request, user.suspended_until)
     with primary_reads("page cache"):  # stored under current versions: see anonymous_page
         response = view(request, *args, **kwargs)
         if hasattr(response, "render"):

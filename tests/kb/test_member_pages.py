@@ -300,6 +300,22 @@ def test_a_lock_ending_bounds_the_entrys_life(world, django_capture_on_commit_ca
     get(client, url, "miss")  # the lock ends in under a second: not kept
 
 
+@pytest.mark.parametrize("signed_in_as", ["viewer", None])
+def test_pages_with_a_lock_that_has_ended_are_kept(
+    world, signed_in_as, django_capture_on_commit_callbacks
+):
+    """The row still holds when its lock ended; the page shows it ended and changes no more."""
+    client = signed_in(world[signed_in_as]) if signed_in_as else Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        post_lock(actor=moderator_create(), post=world["question"], reason="编辑争议", days=1)
+    Question.objects.filter(pk=world["question"].pk).update(
+        locked_until=timezone.now() - timedelta(minutes=1)
+    )
+    url = qurl(world["question"])
+    get(client, url, "miss")
+    get(client, url, "hit")
+
+
 def test_the_review_queue_comes_from_the_cache_until_anyone_reviews_or_suggests(
     world, django_capture_on_commit_callbacks, django_assert_num_queries
 ):
