@@ -86,6 +86,39 @@ def _not_modified_or_none(request: HttpRequest, stored: dict) -> HttpResponse | 
     )
 
 
+def _entry_current(entry: dict | None) -> bool:
+    """A stored entry may be served while every version it was rendered with is current."""
+    return entry is not None and versions.versions_get(entry["deps"]) == entry["deps"]
+
+
+def _storable_render(request, render: Callable, *, dependencies=(), seconds: int):
+    """Run `render()` for a response that may be stored for at most `seconds`: the view records
+    what it shows (`depend`) and when it changes by itself (`expire_at`). Returns the response
+    and the write sequence read before it, for `_store`. A page to be stored is read from the
+    primary: one rendered from a replica that has not replayed the latest write would be stored
+    under versions that are current."""
+    sequence = versions.sequence_get()
+    request.page_dependencies = set(dependencies)
+    request.page_expires = time.time() + seconds
+    with primary_reads("page cache"):
+        return render(), sequence
+
+
+def _rendered(view: Callable, request, args, kwargs) -> HttpResponse:
+    """The view's response with its template rendered (a lazy queryset reads while it is)."""
+    response = view(request, *args, **kwargs)
+    return response.render() if hasattr(response, "render") else response
+
+
+def _store(request, key: str, sequence, entry: dict) -> None:
+    """Store `entry` under the versions of what its render showed, for what is left of its
+    life; not if a write committed while it rendered (the sequence moved)."""
+    current = versions.versions_get(request.page_dependencies)
+    lifetime = int(request.page_expires - time.time())
+    if lifetime > 0 and versions.sequence_get() == sequence:
+        cache.set(key, {"deps": current, **entry}, lifetime)
+
+
 def anonymous_page(
     view: Callable | None = None,
     *,
@@ -108,7 +141,7 @@ def anonymous_page(
             request.user = AnonymousUser()  # no session read: nothing per visitor in the page
             key = page_key(request)
             entry = cache.get(key)
-            if entry is not None and versions.versions_get(entry["deps"]) == entry["deps"]:
+            if _entry_current(entry):
                 if on_hit is not None:
                     on_hit(request, **kwargs)
                 # A current entry answers a conditional request too, by the validators its render
@@ -120,33 +153,23 @@ def anonymous_page(
                     response[header] = value
                 response[HIT_HEADER] = "hit"
                 return _public(response)
-            sequence = versions.sequence_get()
-            request.page_dependencies = set()
-            request.page_expires = time.time() + (timeout or settings.PAGE_CACHE_SECONDS)
-            # A page to be stored is read from the primary: one rendered from a replica that has
-            # not replayed the latest write would be stored under versions that are current.
-            with primary_reads("page cache"):
-                response = view(request, *args, **kwargs)
-                if hasattr(response, "render"):
-                    response = response.render()
+            response, sequence = _storable_render(
+                request,
+                lambda: _rendered(view, request, args, kwargs),
+                seconds=timeout or settings.PAGE_CACHE_SECONDS,
+            )
             if response.status_code != 200 or response.streaming or response.cookies:
                 return response
-            current = versions.versions_get(request.page_dependencies)
-            lifetime = int(request.page_expires - time.time())
-            # Stored only if no write committed while rendering.
-            if lifetime > 0 and versions.sequence_get() == sequence:
-                cache.set(
-                    key,
-                    {
-                        "deps": current,
-                        "content": response.content,
-                        "content_type": response["Content-Type"],
-                        "headers": {
-                            h: response[h] for h in ("ETag", "Last-Modified") if h in response
-                        },
-                    },
-                    lifetime,
-                )
+            _store(
+                request,
+                key,
+                sequence,
+                {
+                    "content": response.content,
+                    "content_type": response["Content-Type"],
+                    "headers": {h: response[h] for h in ("ETag", "Last-Modified") if h in response},
+                },
+            )
             response[HIT_HEADER] = "miss"
             return _public(response)
 
@@ -234,7 +257,7 @@ def _member_page(request: HttpRequest, view: Callable, on_hit, args, kwargs) -> 
     key = member_page_key(request)
     # A reload that asks for a fresh page (Cache-Control: no-cache) renders it anew.
     entry = None if "no-cache" in request.headers.get("Cache-Control", "") else cache.get(key)
-    if entry is not None and versions.versions_get(entry["deps"]) == entry["deps"]:
+    if _entry_current(entry):
         if on_hit is not None:
             on_hit(request, **kwargs)
         response = HttpResponse(
@@ -243,27 +266,26 @@ def _member_page(request: HttpRequest, view: Callable, on_hit, args, kwargs) -> 
         response[HIT_HEADER] = "hit"
         patch_cache_control(response, private=True)
         return response
-    sequence = versions.sequence_get()
     user = request.user
-    request.page_dependencies = {versions.viewer_key(user.pk), versions.user_key(user.pk)}
-    request.page_expires = time.time() + settings.MEMBER_PAGE_SECONDS
-    expire_at(request, user.suspended_until)
-    with primary_reads("page cache"):  # stored under current versions: see anonymous_page
-        response = view(request, *args, **kwargs)
-        if hasattr(response, "render"):
-            response = response.render()
+    response, sequence = _storable_render(
+        request,
+        lambda: _rendered(view, request, args, kwargs),
+        dependencies=(versions.viewer_key(user.pk), versions.user_key(user.pk)),
+        seconds=settings.MEMBER_PAGE_SECONDS,
+    )
+    expire_at(request, user.suspended_until)  # the rulebook reads it on every page
     patch_cache_control(response, private=True)
     if response.status_code != 200 or response.streaming or request.session.modified:
         return response
-    stored = _member_slots(response.content.decode(response.charset))
-    current = versions.versions_get(request.page_dependencies)
-    lifetime = int(request.page_expires - time.time())
-    if lifetime > 0 and versions.sequence_get() == sequence:
-        cache.set(
-            key,
-            {"deps": current, "content": stored, "content_type": response["Content-Type"]},
-            lifetime,
-        )
+    _store(
+        request,
+        key,
+        sequence,
+        {
+            "content": _member_slots(response.content.decode(response.charset)),
+            "content_type": response["Content-Type"],
+        },
+    )
     response[HIT_HEADER] = "miss"
     return response
 
@@ -333,7 +355,7 @@ def anonymous_api(get: Callable) -> Callable:
         if key is None:
             return get(self, request, *args, **kwargs)
         entry = cache.get(key)
-        if entry is not None and versions.versions_get(entry["deps"]) == entry["deps"]:
+        if _entry_current(entry):
             response = _not_modified_or_none(request, entry["headers"])
             if response is None:
                 response = HttpResponse(entry["content"], content_type=entry["content_type"])
@@ -342,10 +364,14 @@ def anonymous_api(get: Callable) -> Callable:
             patch_vary_headers(response, CONDITIONAL_VARY)
             response[HIT_HEADER] = "hit"
             return response
-        request.page_cache_entry = (key, versions.sequence_get())
-        request.page_dependencies = set()
-        with primary_reads("page cache"):  # stored under current versions: see anonymous_page
-            return get(self, request, *args, **kwargs)
+        # DRF renders the response later (finalize_response), the mixin stores it then.
+        response, sequence = _storable_render(
+            request,
+            lambda: get(self, request, *args, **kwargs),
+            seconds=settings.PAGE_CACHE_SECONDS,
+        )
+        request.page_cache_entry = (key, sequence)
+        return response
 
     return wrapper
 
@@ -361,20 +387,18 @@ class AnonymousApiCacheMixin:
             return response
         key, sequence = pending
         response.render()
-        current = versions.versions_get(request.page_dependencies)
-        if versions.sequence_get() == sequence:  # no write committed while rendering
-            cache.set(
-                key,
-                {
-                    "deps": current,
-                    "content": response.content,
-                    "content_type": response["Content-Type"],
-                    "headers": {
-                        h: response[h] for h in ("ETag", "Last-Modified", "Allow") if h in response
-                    },
+        _store(
+            request,
+            key,
+            sequence,
+            {
+                "content": response.content,
+                "content_type": response["Content-Type"],
+                "headers": {
+                    h: response[h] for h in ("ETag", "Last-Modified", "Allow") if h in response
                 },
-                settings.PAGE_CACHE_SECONDS,
-            )
+            },
+        )
         response[HIT_HEADER] = "miss"
         return response
 
