@@ -127,32 +127,30 @@ def test_a_cached_page_carries_this_sessions_csrf_token_and_new_form_tokens(
     assert ANSWER_TEXT in text(get(client, url, "miss"))
 
 
-def test_the_members_own_vote_shows_on_their_next_page(world, django_capture_on_commit_callbacks):
-    client = signed_in(world["viewer"])
-    url = qurl(world["question"])
-    get(client, url, "miss")
-    assert 'aria-pressed="true"' not in text(get(client, url, "hit"))
-    with django_capture_on_commit_callbacks(execute=True):
-        voted = client.post(f"/en/answers/{world['answer'].pk}/vote/", {"value": "1"})
-    assert voted.status_code == 302
-    assert 'aria-pressed="true"' in text(get(client, url, "rendered"))
-    assert 'aria-pressed="true"' in text(get(client, url, "miss"))
-
-
-def test_any_write_of_the_members_renders_their_pages_anew(
-    world, django_capture_on_commit_callbacks
+@pytest.mark.parametrize(
+    "write, shown",
+    [
+        (lambda w: (f"/en/answers/{w['answer'].pk}/vote/", {"value": "1"}), 'aria-pressed="true"'),
+        # Following changes nothing anyone else sees (no page version moves): only the member's
+        # own version does, as any page form or API call of theirs moves it.
+        (
+            lambda w: (f"/en/questions/{w['question'].pk}/follow/", {"follow": "1"}),
+            'aria-pressed="true">Following',
+        ),
+    ],
+    ids=["vote", "follow"],
+)
+def test_the_members_own_write_shows_on_their_next_page(
+    world, write, shown, django_capture_on_commit_callbacks
 ):
-    """Following changes nothing anyone else sees (no page version moves): the member's own
-    version does, as any page form or API call of theirs moves it."""
     client = signed_in(world["viewer"])
     url = qurl(world["question"])
     get(client, url, "miss")
-    assert 'aria-pressed="true">Following' not in text(get(client, url, "hit"))
+    assert shown not in text(get(client, url, "hit"))
     with django_capture_on_commit_callbacks(execute=True):
-        followed = client.post(f"/en/questions/{world['question'].pk}/follow/", {"follow": "1"})
-    assert followed.status_code == 302
-    assert 'aria-pressed="true">Following' in text(get(client, url, "rendered"))  # a message
-    assert 'aria-pressed="true">Following' in text(get(client, url, "miss"))  # not the old entry
+        assert client.post(*write(world)).status_code == 302
+    assert shown in text(get(client, url, "rendered"))  # with the write's message
+    assert shown in text(get(client, url, "miss"))  # not the old entry
 
 
 def test_someone_elses_answer_shows_on_the_members_next_page(
